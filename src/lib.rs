@@ -1,0 +1,17 @@
+//! scim-harness: replays Microsoft Entra ID's provisioning traffic against a SCIM 2.0 endpoint,
+//! judges every response against Entra's needs and RFC 7643/7644, and diffs responses against
+//! insta snapshots.
+//!
+//! Layers, with dependencies pointing one way (down this list):
+//! - [`cli`] and [`commands`]: argument parsing and the edges (`anyhow` with context).
+//! - [`report`]: formats results; never does I/O on the target.
+//! - [`run`]: the only layer that talks to a SCIM endpoint (HTTP, variables, cleanup ledger).
+//! - [`checks`] and [`snapshot`]: judge one exchange; pure apart from snapshot files.
+//! - [`scenario`]: pure loading and validation of scenario files.
+//! - [`server`]: the embedded reference SCIM server.
+//! - [`scim`]: the SCIM model (schemas, filters, PATCH paths) shared by the checks and the server.
+
+pub mod scim;
+pub mod scenario;
+pub mod snapshot;
+pub mod server;
