@@ -4,14 +4,21 @@
 //!
 //! Layers, with dependencies pointing one way (down this list):
 //! - [`cli`] and [`commands`]: argument parsing and the edges (`anyhow` with context).
-//! - [`report`]: formats results; never does I/O on the target.
+//! - [`report`]: formats results; never talks to the target.
 //! - [`run`]: the only layer that talks to a SCIM endpoint (HTTP, variables, cleanup ledger).
 //! - [`checks`] and [`snapshot`]: judge one exchange; pure apart from snapshot files.
 //! - [`scenario`]: pure loading and validation of scenario files.
 //! - [`server`]: the embedded reference SCIM server.
 //! - [`scim`]: the SCIM model (schemas, filters, PATCH paths) shared by the checks and the server.
 
-pub mod scim;
+pub mod checks;
+pub mod cli;
+pub mod commands;
+pub mod exit;
+pub mod report;
+pub mod run;
 pub mod scenario;
-pub mod snapshot;
+pub mod scim;
+pub mod secret;
 pub mod server;
+pub mod snapshot;

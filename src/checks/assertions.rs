@@ -1,0 +1,342 @@
+//! The assertion kinds a scenario can use, each judged leniently: a vendor attribute or an extra
+//! schema URN never breaks one.
+
+use serde_json::Value;
+
+use super::{Observed, excerpt, show};
+use crate::scenario::model::{Assertion, JsonType, ListAssertion, ValueCheck};
+use crate::scenario::template::Vars;
+use crate::scim::filter::Filter;
+use crate::scim::path::{PatchPath, select};
+use crate::scim::schema::ResourceSchema;
+use crate::scim::{SCHEMA_ERROR, SCHEMA_GROUP, SCHEMA_LIST_RESPONSE};
+
+/// `Ok(details)`: the broken parts (empty when it holds). `Err(reason)`: it could not be judged,
+/// e.g. a variable it needs was never captured.
+pub(super) fn check(
+    assertion: &Assertion,
+    observed: &Observed<'_>,
+    vars: &Vars,
+) -> Result<Vec<String>, String> {
+    match assertion {
+        Assertion::Status(expected) => Ok(status(expected, observed.status)),
+        Assertion::List(list) => list_response(list, observed, vars),
+        Assertion::FilterHonoured => filter_honoured(observed),
+        Assertion::Resource => Ok(resource(observed)),
+        Assertion::ScimError => Ok(scim_error(observed)),
+        Assertion::Attribute { path, check } => attribute(path, check, observed, vars),
+        Assertion::Json { pointer, check } => {
+            let Some(body) = observed.body else {
+                return Ok(vec![format!("{pointer}: the body is not JSON")]);
+            };
+            let found: Vec<&Value> = body.pointer(pointer).into_iter().collect();
+            value_check(pointer, &found, check, vars)
+        }
+        Assertion::Header { name, check } => {
+            let found = observed.header(name).map(|v| Value::String(v.to_string()));
+            let found: Vec<&Value> = found.iter().collect();
+            value_check(&format!("header {name}"), &found, check, vars)
+        }
+    }
+}
+
+fn status(expected: &[u16], actual: u16) -> Vec<String> {
+    if expected.contains(&actual) {
+        return Vec::new();
+    }
+    let wanted = expected
+        .iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(" or ");
+    vec![format!("status: expected {wanted}, got {actual}")]
+}
+
+fn list_response(
+    list: &ListAssertion,
+    observed: &Observed<'_>,
+    vars: &Vars,
+) -> Result<Vec<String>, String> {
+    let Some(body) = observed.body.filter(|b| b.is_object()) else {
+        return Ok(vec![format!(
+            "the body is not a JSON ListResponse: {}",
+            excerpt(observed.body_text, 120)
+        )]);
+    };
+    let mut broken = Vec::new();
+    if !has_schema(body, SCHEMA_LIST_RESPONSE) {
+        broken.push(format!("`schemas` does not contain {SCHEMA_LIST_RESPONSE}"));
+    }
+    let total = body.get("totalResults");
+    let total_number = total.and_then(Value::as_u64);
+    if total_number.is_none() {
+        broken.push(match total {
+            Some(v) => format!("`totalResults` is not a non-negative integer: {}", show(v)),
+            None => "`totalResults` is missing".to_string(),
+        });
+    }
+    let resources = body.get("Resources");
+    let ids: Vec<&str> = match resources {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|r| r.get("id").and_then(Value::as_str))
+            .collect(),
+        Some(Value::Null) | None => Vec::new(),
+        Some(other) => {
+            broken.push(format!("`Resources` is not an array: {}", show(other)));
+            Vec::new()
+        }
+    };
+    let returned = resources.and_then(Value::as_array).map_or(0, Vec::len);
+    if let Some(total) = total_number {
+        if total > 0 && resources.is_none() {
+            broken.push(format!(
+                "`totalResults` is {total} but `Resources` is missing (RFC 7644 §3.4.2 requires it when totalResults is not 0)"
+            ));
+        }
+        if (returned as u64) > total {
+            broken.push(format!(
+                "{returned} resources returned but `totalResults` is {total}"
+            ));
+        }
+    }
+    if let Some(expected) = list.total
+        && let Some(total) = total_number
+        && total != expected
+    {
+        let found = if ids.is_empty() {
+            String::new()
+        } else {
+            format!(" (ids: {})", ids.join(", "))
+        };
+        broken.push(format!(
+            "totalResults: expected {expected}, got {total}{found}"
+        ));
+    }
+    for wanted in &list.contains {
+        let id = wanted.render(vars).map_err(|e| e.to_string())?;
+        if !ids.contains(&id.as_str()) {
+            broken.push(format!("`Resources` does not contain the resource with id `{id}`"));
+        }
+    }
+    for unwanted in &list.excludes {
+        let id = unwanted.render(vars).map_err(|e| e.to_string())?;
+        if ids.contains(&id.as_str()) {
+            broken.push(format!("`Resources` contains the resource with id `{id}`"));
+        }
+    }
+    Ok(broken)
+}
+
+fn filter_honoured(observed: &Observed<'_>) -> Result<Vec<String>, String> {
+    let Some((_, expression)) = observed
+        .query
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("filter"))
+    else {
+        return Err("the request has no `filter` parameter".to_string());
+    };
+    let filter = Filter::parse(expression)
+        .map_err(|e| format!("the harness cannot evaluate the filter `{expression}`: {e}"))?;
+    let Some(items) = observed
+        .body
+        .and_then(|b| b.get("Resources"))
+        .and_then(Value::as_array)
+    else {
+        return Ok(Vec::new());
+    };
+    let schema = schema_for_path(observed.path);
+    Ok(items
+        .iter()
+        .enumerate()
+        .filter(|(_, resource)| !filter.matches(resource, &schema))
+        .map(|(i, resource)| {
+            let id = resource.get("id").map(show).unwrap_or_else(|| "?".into());
+            format!("Resources[{i}] (id {id}) does not match the filter `{expression}`")
+        })
+        .collect())
+}
+
+fn resource(observed: &Observed<'_>) -> Vec<String> {
+    let Some(body) = observed.body.filter(|b| b.is_object()) else {
+        return vec![format!(
+            "the body is not a JSON resource: {}",
+            excerpt(observed.body_text, 120)
+        )];
+    };
+    match body.get("id") {
+        Some(Value::String(id)) if !id.is_empty() => Vec::new(),
+        // RFC 7643 §3.1 types id as a string, but a numeric id is still an id Entra can store;
+        // the built-in `resource.id-type` check warns about it.
+        Some(Value::Number(_)) => Vec::new(),
+        Some(other) => vec![format!("`id` is not a non-empty string: {}", show(other))],
+        None => vec!["the resource has no `id`".to_string()],
+    }
+}
+
+fn scim_error(observed: &Observed<'_>) -> Vec<String> {
+    let Some(body) = observed.body.filter(|b| b.is_object()) else {
+        return vec![format!(
+            "the error body is not a SCIM Error: {}",
+            if observed.body_text.trim().is_empty() {
+                "(empty body)".to_string()
+            } else {
+                excerpt(observed.body_text, 120)
+            }
+        )];
+    };
+    let mut broken = Vec::new();
+    if !has_schema(body, SCHEMA_ERROR) {
+        broken.push(format!("`schemas` does not contain {SCHEMA_ERROR}"));
+    }
+    let expected = observed.status.to_string();
+    match body.get("status") {
+        Some(Value::String(s)) if s == &expected => {}
+        Some(Value::Number(n)) if n.to_string() == expected => {}
+        Some(other) => broken.push(format!(
+            "`status` is {} but the HTTP status is {expected}",
+            show(other)
+        )),
+        None => broken.push("`status` is missing".to_string()),
+    }
+    broken
+}
+
+fn attribute(
+    path: &str,
+    check: &ValueCheck,
+    observed: &Observed<'_>,
+    vars: &Vars,
+) -> Result<Vec<String>, String> {
+    let parsed = PatchPath::parse(path)
+        .map_err(|e| format!("the scenario's attribute path `{path}` is invalid: {e}"))?;
+    let Some(body) = observed.body.filter(|b| b.is_object()) else {
+        return Ok(vec![format!(
+            "{path}: the body is not a JSON resource: {}",
+            excerpt(observed.body_text, 120)
+        )]);
+    };
+    let schema = schema_for_resource(body, observed.path);
+    let found = select(body, &parsed, &schema);
+    value_check(path, &found, check, vars)
+}
+
+fn value_check(
+    what: &str,
+    found: &[&Value],
+    check: &ValueCheck,
+    vars: &Vars,
+) -> Result<Vec<String>, String> {
+    // One selected value is compared as itself; several (a multi-valued path) as an array.
+    let single: Option<Value> = match found {
+        [] => None,
+        [one] => Some((*one).clone()),
+        many => Some(Value::Array(many.iter().map(|v| (*v).clone()).collect())),
+    };
+    let got = || single.as_ref().map_or("absent".to_string(), show);
+    let broken = match check {
+        ValueCheck::Equals(expected) => {
+            let expected = expected.render(vars).map_err(|e| e.to_string())?;
+            (single.as_ref() != Some(&expected))
+                .then(|| format!("{what}: expected {}, got {}", show(&expected), got()))
+        }
+        ValueCheck::EqualsIgnoreCase(expected) => {
+            let expected = expected.render(vars).map_err(|e| e.to_string())?;
+            let matches = single
+                .as_ref()
+                .and_then(Value::as_str)
+                .is_some_and(|s| s.to_lowercase() == expected.to_lowercase());
+            (!matches).then(|| {
+                format!(
+                    "{what}: expected {} (any case), got {}",
+                    show(&Value::String(expected)),
+                    got()
+                )
+            })
+        }
+        ValueCheck::Exists => single
+            .as_ref()
+            .is_none_or(Value::is_null)
+            .then(|| format!("{what}: expected a value, got none")),
+        ValueCheck::Absent => single
+            .as_ref()
+            .is_some_and(|v| !v.is_null())
+            .then(|| format!("{what}: expected no value, got {}", got())),
+        ValueCheck::AbsentOrEmpty => single
+            .as_ref()
+            .is_some_and(|v| !is_empty_value(v))
+            .then(|| format!("{what}: expected it cleared, got {}", got())),
+        ValueCheck::Contains(needle) => {
+            let needle = needle.render(vars).map_err(|e| e.to_string())?;
+            let matches = single
+                .as_ref()
+                .and_then(Value::as_str)
+                .is_some_and(|s| s.contains(&needle));
+            (!matches).then(|| format!("{what}: expected it to contain `{needle}`, got {}", got()))
+        }
+        ValueCheck::OneOf(options) => (!single.as_ref().is_some_and(|v| options.contains(v)))
+            .then(|| {
+                let options: Vec<String> = options.iter().map(show).collect();
+                format!("{what}: expected one of {}, got {}", options.join(", "), got())
+            }),
+        ValueCheck::IsType(kind) => (!single.as_ref().is_some_and(|v| is_type(v, *kind)))
+            .then(|| format!("{what}: expected {}, got {}", type_name(*kind), got())),
+    };
+    Ok(broken.into_iter().collect())
+}
+
+fn is_empty_value(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(items) => items.iter().all(is_empty_value),
+        _ => false,
+    }
+}
+
+fn is_type(value: &Value, kind: JsonType) -> bool {
+    match kind {
+        JsonType::String => value.is_string(),
+        JsonType::Boolean => value.is_boolean(),
+        JsonType::Number => value.is_number(),
+        JsonType::Integer => value.is_i64() || value.is_u64(),
+        JsonType::Object => value.is_object(),
+        JsonType::Array => value.is_array(),
+        JsonType::Null => value.is_null(),
+    }
+}
+
+fn type_name(kind: JsonType) -> &'static str {
+    match kind {
+        JsonType::String => "a string",
+        JsonType::Boolean => "a boolean",
+        JsonType::Number => "a number",
+        JsonType::Integer => "an integer",
+        JsonType::Object => "an object",
+        JsonType::Array => "an array",
+        JsonType::Null => "null",
+    }
+}
+
+pub(super) fn has_schema(body: &Value, urn: &str) -> bool {
+    body.get("schemas")
+        .and_then(Value::as_array)
+        .is_some_and(|s| s.iter().any(|v| v.as_str().is_some_and(|u| u.eq_ignore_ascii_case(urn))))
+}
+
+/// Which schema judges a resource: by its `schemas`, else by the endpoint it came from.
+fn schema_for_resource(body: &Value, path: &str) -> ResourceSchema {
+    if has_schema(body, SCHEMA_GROUP) {
+        ResourceSchema::group()
+    } else {
+        schema_for_path(path)
+    }
+}
+
+fn schema_for_path(path: &str) -> ResourceSchema {
+    if path.trim_start_matches('/').to_ascii_lowercase().starts_with("groups") {
+        ResourceSchema::group()
+    } else {
+        ResourceSchema::user()
+    }
+}

@@ -1,0 +1,96 @@
+//! Verdicts. A scenario's expectations are judged here, and so are the harness's own checks that
+//! apply to every response. Pure: a response in, [`CheckResult`]s out.
+//!
+//! The line between fail and warn: a failure means Entra's provisioning breaks or a MUST of RFC
+//! 7643/7644 is broken; RFC-legal variations (PATCH answering 204, vendor attributes, ids that are
+//! not UUIDs, `application/json` responses) never fail.
+
+mod assertions;
+mod builtin;
+
+use serde_json::Value;
+
+use crate::run::result::{CheckResult, Outcome};
+use crate::scenario::model::{Expectation, Severity};
+use crate::scenario::template::Vars;
+
+pub use builtin::built_in_checks;
+
+/// A response as the checks see it.
+#[derive(Debug, Clone, Copy)]
+pub struct Observed<'a> {
+    pub method: &'a str,
+    /// The request path relative to the base URL, e.g. `/Users/42`.
+    pub path: &'a str,
+    /// The request's query parameters, decoded.
+    pub query: &'a [(String, String)],
+    pub status: u16,
+    pub headers: &'a [(String, String)],
+    pub body_text: &'a str,
+    /// The body parsed as JSON, when it is JSON.
+    pub body: Option<&'a Value>,
+}
+
+impl Observed<'_> {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Judges one expectation of a scenario step.
+pub fn evaluate(expectation: &Expectation, observed: &Observed<'_>, vars: &Vars) -> CheckResult {
+    let mut details = Vec::new();
+    let mut unevaluable = Vec::new();
+    for assertion in &expectation.assertions {
+        match assertions::check(assertion, observed, vars) {
+            Ok(mut broken) => details.append(&mut broken),
+            Err(reason) => unevaluable.push(reason),
+        }
+    }
+    let outcome = if !details.is_empty() {
+        match expectation.severity {
+            Severity::Fail => Outcome::Fail,
+            Severity::Warn => Outcome::Warn,
+        }
+    } else if !unevaluable.is_empty() {
+        details = unevaluable;
+        Outcome::Skip
+    } else {
+        Outcome::Pass
+    };
+    CheckResult {
+        id: expectation.id.clone(),
+        title: expectation.title.clone(),
+        requirement: expectation.requirement.clone(),
+        severity: expectation.severity,
+        outcome,
+        details,
+        impact: expectation.impact.clone(),
+        hint: expectation.hint.clone(),
+        defined_at: expectation.location.to_string(),
+    }
+}
+
+/// A short, single-line rendering of a JSON value for failure details.
+pub(crate) fn show(value: &Value) -> String {
+    let text = value.to_string();
+    excerpt(&text, 120)
+}
+
+/// At most `max` characters of `text`, on one line, with an ellipsis when cut.
+pub fn excerpt(text: &str, max: usize) -> String {
+    let one_line: String = text
+        .chars()
+        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+        .collect();
+    let trimmed = one_line.trim();
+    if trimmed.chars().count() <= max {
+        trimmed.to_string()
+    } else {
+        let cut: String = trimmed.chars().take(max).collect();
+        format!("{cut}…")
+    }
+}

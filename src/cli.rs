@@ -1,0 +1,196 @@
+//! The command line. Names here are a contract with users' scripts and CI pipelines: extend, never
+//! rename.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::server::{Quirk, ServerProfile};
+use crate::snapshot::UpdateMode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "scim-harness",
+    version,
+    about = "Tells a SCIM 2.0 server, before Microsoft Entra ID calls it, whether Entra's provisioning will work against it",
+    long_about = "Replays Microsoft Entra ID's provisioning traffic byte for byte against a SCIM endpoint, \
+judges every response against Entra's needs and RFC 7643/7644, and diffs responses against insta \
+snapshots. Without --url it tests its own embedded reference server.",
+    after_help = crate::exit::HELP
+)]
+pub struct Cli {
+    /// When to colour the output (NO_COLOR is honoured with `auto`).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Replay scenarios against a SCIM endpoint (default: the embedded reference server).
+    #[command(after_help = crate::exit::HELP)]
+    Run(RunArgs),
+    /// Show the built-in scenarios, their steps and what each checks.
+    List(ListArgs),
+    /// Run the embedded reference SCIM server until Ctrl-C.
+    Serve(ServeArgs),
+    /// List snapshots waiting for review (`.snap.new` files).
+    Pending(SnapshotDirArgs),
+    /// Accept pending snapshots: the new version becomes the baseline.
+    Accept(SelectArgs),
+    /// Reject pending snapshots: delete the new version, keep the baseline.
+    Reject(SelectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Built-in scenario names, scenario files or folders (default: the profile's suite).
+    #[arg(value_name = "SCENARIO")]
+    pub scenarios: Vec<String>,
+
+    /// The SCIM base URL, Entra's "Tenant URL" (default: the embedded reference server).
+    #[arg(long, env = "SCIM_URL", value_name = "URL")]
+    pub url: Option<String>,
+
+    /// The bearer token Entra would send (Entra's "Secret Token"). Never printed or written.
+    #[arg(long, env = "SCIM_TOKEN", hide_env_values = true, value_name = "TOKEN", conflicts_with = "token_file")]
+    pub token: Option<String>,
+
+    /// Read the bearer token from this file (surrounding whitespace is ignored).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+
+    /// Which suite to run and which dialect and attributes to use.
+    #[arg(long, default_value = "entra", value_name = "NAME")]
+    pub profile: String,
+
+    /// Where snapshot baselines live.
+    #[arg(long, default_value = "snapshots", value_name = "DIR")]
+    pub snapshots: PathBuf,
+
+    /// Judge by the checks alone; read and write no snapshots.
+    #[arg(long, conflicts_with_all = ["update", "target_name"])]
+    pub no_snapshots: bool,
+
+    /// What to do with new or changed snapshots: auto (write .snap.new, nothing in CI), new (always
+    /// .snap.new), always (overwrite baselines), no (write nothing).
+    #[arg(long, value_enum, default_value_t = UpdateMode::Auto, value_name = "MODE")]
+    pub update: UpdateMode,
+
+    /// Which baseline set to compare against (default: the URL's host; `reference` for the
+    /// embedded server).
+    #[arg(long, value_name = "NAME")]
+    pub target_name: Option<String>,
+
+    /// Give a scenario variable a value, e.g. an existing user's id.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+
+    /// Seconds to wait for each response.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+
+    /// Show every request and response (the token is redacted).
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only scenarios of this profile (default: all built-in scenarios).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Scenario names or files to describe instead of the built-in ones.
+    #[arg(value_name = "SCENARIO")]
+    pub scenarios: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Port to listen on (0: any free port).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+
+    /// The bearer token clients must send (default: a random one, printed at start).
+    #[arg(long, env = "SCIM_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+
+    /// Path prefix of the SCIM endpoints.
+    #[arg(long, default_value = "/scim/v2")]
+    pub base_path: String,
+
+    /// Which server to imitate.
+    #[arg(long, value_enum, default_value_t = ServerProfile::Entra)]
+    pub profile: ServerProfile,
+
+    /// Switch on a realistic defect (repeatable); see --list-quirks.
+    #[arg(long = "quirk", value_enum, value_name = "NAME")]
+    pub quirks: Vec<Quirk>,
+
+    /// Print the available quirks and exit.
+    #[arg(long)]
+    pub list_quirks: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotDirArgs {
+    /// Where snapshot baselines live.
+    #[arg(long, default_value = "snapshots", value_name = "DIR")]
+    pub snapshots: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// A snapshot name (file stem, or a unique prefix of it).
+    #[arg(value_name = "NAME", required_unless_present = "all", conflicts_with = "all")]
+    pub name: Option<String>,
+
+    /// Every pending snapshot.
+    #[arg(long)]
+    pub all: bool,
+
+    #[command(flatten)]
+    pub dir: SnapshotDirArgs,
+}
+
+fn parse_var(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_string(), value.to_string()))
+        }
+        _ => Err(format!("expected NAME=VALUE, got `{text}`")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn var_needs_a_name_and_an_equals_sign() {
+        assert_eq!(parse_var("user_id=42"), Ok(("user_id".into(), "42".into())));
+        assert_eq!(parse_var("x=a=b"), Ok(("x".into(), "a=b".into())));
+        assert!(parse_var("novalue").is_err());
+        assert!(parse_var("=1").is_err());
+    }
+}

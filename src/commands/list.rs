@@ -1,0 +1,83 @@
+//! `scim-harness list`: what each scenario replays and what each step checks.
+
+use std::io::Write;
+
+use anyhow::Context;
+use colored::Colorize;
+
+use crate::cli::ListArgs;
+use crate::exit;
+use crate::scenario::builtin::builtin_scenarios;
+use crate::scenario::load::{LoadOptions, load_str};
+use crate::scenario::model::{Scenario, Severity};
+
+pub fn list(args: ListArgs) -> anyhow::Result<u8> {
+    let options = LoadOptions::default();
+    let scenarios: Vec<Scenario> = if args.scenarios.is_empty() {
+        let mut all = Vec::new();
+        for builtin in builtin_scenarios() {
+            all.push(load_str(builtin.path, builtin.text, &options)?);
+        }
+        all.retain(|s| args.profile.as_ref().is_none_or(|p| s.profiles.contains(p)));
+        all
+    } else {
+        crate::scenario::resolve(
+            &args.scenarios,
+            args.profile.as_deref().unwrap_or("entra"),
+            &options,
+        )?
+    };
+    let mut out = std::io::stdout().lock();
+    write!(out, "{}", describe(&scenarios)).context("could not write the list")?;
+    Ok(exit::SUCCESS)
+}
+
+fn describe(scenarios: &[Scenario]) -> String {
+    let mut text = String::new();
+    for scenario in scenarios {
+        text.push_str(&format!(
+            "{} — {}\n  source: {}\n  profiles: {}\n  covers: {}\n",
+            scenario.name.bold(),
+            scenario.title,
+            scenario.source,
+            or_none(&scenario.profiles),
+            or_none(&scenario.requirements)
+        ));
+        for (i, step) in scenario.steps.iter().enumerate() {
+            text.push_str(&format!(
+                "  {:>2} {} — {} ({} {})\n",
+                i + 1,
+                step.name.bold(),
+                step.title,
+                step.request.method,
+                step.request.path.source()
+            ));
+            for check in &step.expect {
+                let severity = match check.severity {
+                    Severity::Fail => "",
+                    Severity::Warn => " (warning)",
+                };
+                text.push_str(&format!(
+                    "       {} {}{severity} [{}]\n",
+                    check.id.cyan(),
+                    check.title,
+                    check.requirement
+                ));
+            }
+        }
+        text.push('\n');
+    }
+    text.push_str(
+        "Every response is also judged by the built-in checks http.content-type, http.json-body,\n\
+         http.error-body, resource.id and resource.id-type.\n",
+    );
+    text
+}
+
+fn or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "-".to_string()
+    } else {
+        items.join(", ")
+    }
+}

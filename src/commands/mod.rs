@@ -1,0 +1,65 @@
+//! The edges: each subcommand turns parsed arguments into library calls, reports, and an exit
+//! code. Errors carry context for the user (`anyhow`); [`exit_code_for`] maps them to the
+//! documented exit codes.
+
+mod list;
+mod review;
+mod run;
+mod serve;
+
+use std::io::IsTerminal;
+
+use crate::cli::{Cli, ColorChoice, Command};
+use crate::exit;
+use crate::scenario::error::ScenarioError;
+
+/// A mistake in what the user asked for (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Runs the parsed command; `Ok` is the exit code.
+pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
+    apply_color(cli.color);
+    match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::List(args) => list::list(args),
+        Command::Serve(args) => serve::serve(args),
+        Command::Pending(args) => review::pending(args),
+        Command::Accept(args) => review::accept(args),
+        Command::Reject(args) => review::reject(args),
+    }
+}
+
+/// The exit code for an error that ended a command: bad input is 2, anything that kept the
+/// command from running is 3.
+pub fn exit_code_for(error: &anyhow::Error) -> u8 {
+    let bad_input = error.chain().any(|cause| {
+        cause.is::<UsageError>() || cause.is::<ScenarioError>() || cause.is::<crate::snapshot::SnapshotError>()
+    });
+    if bad_input {
+        exit::USAGE
+    } else {
+        exit::COULD_NOT_RUN
+    }
+}
+
+fn apply_color(choice: ColorChoice) {
+    let enabled = match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    };
+    colored::control::set_override(enabled);
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context;
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("could not start the async runtime")
+}

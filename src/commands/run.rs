@@ -1,0 +1,254 @@
+//! `scim-harness run`: load, start the embedded server when no URL is given, replay, report.
+
+use std::io;
+use std::time::Duration;
+
+use anyhow::{Context, anyhow};
+
+use super::{UsageError, runtime};
+use crate::cli::RunArgs;
+use crate::exit;
+use crate::report::terminal::TerminalReporter;
+use crate::run::http::{HttpClient, HttpSettings};
+use crate::run::result::{RunResult, TargetInfo};
+use crate::run::{RunConfig, Target};
+use crate::scenario::builtin::builtin_scenarios;
+use crate::scenario::load::LoadOptions;
+use crate::scenario::model::Scenario;
+use crate::scenario::{self, template::Vars};
+use crate::secret::SecretString;
+use crate::server::{self, ServerConfig};
+use crate::snapshot::SnapshotStore;
+
+/// The baseline set of the embedded reference server.
+pub const REFERENCE_TARGET: &str = "reference";
+
+pub fn run(args: RunArgs) -> anyhow::Result<u8> {
+    let token = read_token(&args)?;
+    let scenarios = load_scenarios(&args)?;
+    let target_name = match (&args.target_name, &args.url) {
+        (Some(name), _) => validate_target_name(name)?,
+        (None, Some(url)) => target_name_from_url(url)?,
+        (None, None) => REFERENCE_TARGET.to_string(),
+    };
+    let snapshots = (!args.no_snapshots)
+        .then(|| SnapshotStore::new(args.snapshots.clone(), args.update.effective()));
+    let client = HttpClient::new(HttpSettings {
+        request_timeout: Duration::from_secs(args.timeout),
+        ..HttpSettings::default()
+    })
+    .map_err(|e| anyhow!("could not set up HTTP: {e}"))?;
+
+    let runtime = runtime()?;
+    runtime.block_on(async {
+        // Without --url the harness tests its own reference server, on a loopback port of its own
+        // with a token of its own.
+        let (embedded, base_url, token) = match &args.url {
+            Some(url) => (None, url.clone(), token),
+            None => {
+                let token = SecretString::new(uuid::Uuid::new_v4().simple().to_string());
+                let server = server::start(ServerConfig {
+                    token: Some(token.expose().to_string()),
+                    ..ServerConfig::default()
+                })
+                .await
+                .context("could not start the embedded reference server")?;
+                let url = server.base_url().to_string();
+                (Some(server), url, Some(token))
+            }
+        };
+        let run_id = uuid::Uuid::new_v4();
+        let config = RunConfig {
+            target: Target {
+                base_url: base_url.clone(),
+                token,
+                info: TargetInfo {
+                    base_url: base_url.clone(),
+                    name: target_name.clone(),
+                    embedded: embedded.is_some(),
+                },
+            },
+            client,
+            snapshots,
+            extra_vars: args.vars.iter().cloned().collect::<Vars>(),
+            run_prefix: format!("scimh-{}", &run_id.simple().to_string()[..8]),
+            run_id: run_id.to_string(),
+        };
+        let label = if embedded.is_some() {
+            "embedded reference server"
+        } else {
+            "target"
+        };
+        let mut reporter = TerminalReporter::new(io::stdout().lock(), args.verbose, &base_url);
+        reporter.header(
+            &config.run_prefix,
+            label,
+            config.snapshots.as_ref().map(|_| target_name.as_str()),
+        );
+        let result = crate::run::run(&scenarios, &config, &mut reporter).await;
+        let code = exit_code(&result);
+        reporter.summary(&result, &verdict_line(code));
+        if let Some(server) = embedded {
+            server.shutdown().await;
+        }
+        if let Some(error) = reporter.into_error()
+            && error.kind() != io::ErrorKind::BrokenPipe
+        {
+            return Err(anyhow::Error::new(error).context("could not write the report"));
+        }
+        Ok(code)
+    })
+}
+
+fn exit_code(result: &RunResult) -> u8 {
+    let tally = result.tally();
+    if tally.could_not_run() {
+        exit::COULD_NOT_RUN
+    } else if tally.has_findings() {
+        exit::FINDINGS
+    } else {
+        exit::SUCCESS
+    }
+}
+
+fn verdict_line(code: u8) -> String {
+    use colored::Colorize;
+    match code {
+        exit::SUCCESS => "PASSED: Entra's provisioning will work against this endpoint for what was tested (exit 0)"
+            .green()
+            .bold()
+            .to_string(),
+        exit::COULD_NOT_RUN => "COULD NOT RUN: the target gave no answer at all (exit 3)"
+            .red()
+            .bold()
+            .to_string(),
+        _ => "FINDINGS: see the failures above (exit 1)".red().bold().to_string(),
+    }
+}
+
+fn read_token(args: &RunArgs) -> anyhow::Result<Option<SecretString>> {
+    if let Some(path) = &args.token_file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("could not read the token file {}", path.display()))?;
+        let token = text.trim();
+        if token.is_empty() {
+            return Err(UsageError(format!("the token file {} is empty", path.display())).into());
+        }
+        return Ok(Some(SecretString::new(token)));
+    }
+    Ok(args
+        .token
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(SecretString::new))
+}
+
+fn load_scenarios(args: &RunArgs) -> anyhow::Result<Vec<Scenario>> {
+    if args.scenarios.is_empty() {
+        check_profile(&args.profile)?;
+    }
+    let options = LoadOptions {
+        extra_vars: args.vars.iter().map(|(name, _)| name.clone()).collect(),
+    };
+    let scenarios = scenario::resolve(&args.scenarios, &args.profile, &options)?;
+    if scenarios.is_empty() {
+        return Err(UsageError(format!("profile `{}` has no scenarios", args.profile)).into());
+    }
+    Ok(scenarios)
+}
+
+/// A profile is known when a built-in scenario belongs to it.
+pub fn known_profiles() -> Vec<String> {
+    let mut profiles: Vec<String> = Vec::new();
+    for builtin in builtin_scenarios() {
+        if let Ok(scenario) = scenario::load::load_str(builtin.path, builtin.text, &LoadOptions::default()) {
+            for profile in scenario.profiles {
+                if !profiles.contains(&profile) {
+                    profiles.push(profile);
+                }
+            }
+        }
+    }
+    profiles.sort();
+    profiles
+}
+
+fn check_profile(profile: &str) -> anyhow::Result<()> {
+    let known = known_profiles();
+    if known.iter().any(|p| p == profile) {
+        return Ok(());
+    }
+    let suggestion = known
+        .iter()
+        .max_by(|a, b| {
+            strsim::jaro_winkler(a, profile)
+                .partial_cmp(&strsim::jaro_winkler(b, profile))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        })
+        .filter(|p| strsim::jaro_winkler(p, profile) > 0.7)
+        .map(|p| format!(" (did you mean `{p}`?)"))
+        .unwrap_or_default();
+    Err(UsageError(format!(
+        "unknown profile `{profile}`{suggestion}; known profiles: {}",
+        known.join(", ")
+    ))
+    .into())
+}
+
+fn target_name_from_url(url: &str) -> anyhow::Result<String> {
+    let parsed = url::Url::parse(url).map_err(|e| UsageError(format!("--url `{url}` is not a URL: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(UsageError(format!("--url `{url}` must be an http or https URL")).into());
+    }
+    let host = parsed
+        .host_str()
+        .ok_or_else(|| UsageError(format!("--url `{url}` has no host")))?;
+    Ok(host
+        .trim_matches(|c| c == '[' || c == ']')
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '-' })
+        .collect())
+}
+
+fn validate_target_name(name: &str) -> anyhow::Result<String> {
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_');
+    if valid {
+        Ok(name.to_string())
+    } else {
+        Err(UsageError(format!(
+            "--target-name `{name}` may only contain letters, digits, `.`, `-` and `_` (it becomes part of snapshot file names)"
+        ))
+        .into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_name_is_the_host_without_port() {
+        assert_eq!(
+            target_name_from_url("https://api.insitelms.net/scim").unwrap(),
+            "api.insitelms.net"
+        );
+        assert_eq!(
+            target_name_from_url("http://127.0.0.1:8080/scim/v2?aadOptscim062020").unwrap(),
+            "127.0.0.1"
+        );
+        assert!(target_name_from_url("ftp://x").is_err());
+        assert!(target_name_from_url("not a url").is_err());
+    }
+
+    #[test]
+    fn target_names_must_be_file_name_safe() {
+        assert!(validate_target_name("staging-1").is_ok());
+        assert!(validate_target_name("../etc").is_err());
+        assert!(validate_target_name("").is_err());
+    }
+}

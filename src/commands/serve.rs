@@ -1,0 +1,51 @@
+//! `scim-harness serve`: the reference server for curl, a browser, or the harness itself.
+
+use anyhow::Context;
+
+use super::runtime;
+use crate::cli::ServeArgs;
+use crate::exit;
+use crate::server::{self, Quirk, ServerConfig};
+
+pub fn serve(args: ServeArgs) -> anyhow::Result<u8> {
+    if args.list_quirks {
+        for quirk in Quirk::all() {
+            println!("{:<28} {}", quirk.name(), quirk.description());
+        }
+        return Ok(exit::SUCCESS);
+    }
+    let generated = args.token.is_none();
+    let token = args
+        .token
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let config = ServerConfig {
+        host: args.host,
+        port: args.port,
+        token: Some(token.clone()),
+        base_path: args.base_path.clone(),
+        profile: args.profile,
+        quirks: args.quirks.clone(),
+    };
+    runtime()?.block_on(async move {
+        let server = server::start(config)
+            .await
+            .with_context(|| format!("could not listen on {}:{}", args.host, args.port))?;
+        println!("SCIM reference server listening at {}", server.base_url());
+        if generated {
+            println!("bearer token: {token}");
+        } else {
+            println!("bearer token: the one given with --token / SCIM_TOKEN");
+        }
+        if !args.quirks.is_empty() {
+            let names: Vec<&str> = args.quirks.iter().map(|q| q.name()).collect();
+            println!("quirks: {}", names.join(", "));
+        }
+        println!("Press Ctrl-C to stop.");
+        tokio::signal::ctrl_c()
+            .await
+            .context("could not wait for Ctrl-C")?;
+        server.shutdown().await;
+        Ok(exit::SUCCESS)
+    })
+}

@@ -1,0 +1,3 @@
+//! Reporting: formats a run's results; never talks to the target.
+
+pub mod terminal;

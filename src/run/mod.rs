@@ -1,0 +1,352 @@
+//! Running scenarios: the only layer that talks to a SCIM endpoint. It renders each step's request,
+//! sends it as Entra would, captures variables, judges the response, compares the snapshot, and
+//! undoes everything the run created. It produces a [`result::RunResult`] and never prints:
+//! progress goes to a [`Listener`].
+
+pub mod http;
+mod ledger;
+mod request;
+pub mod result;
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use serde_json::Value;
+
+use crate::checks::{self, Observed};
+use crate::scenario::model::{Capture, CaptureSource, Scenario, Step};
+use crate::scenario::template::Vars;
+use crate::secret::SecretString;
+use crate::snapshot::redact::{Redactions, exchange_document, redact};
+use crate::snapshot::{SnapshotKey, SnapshotMeta, SnapshotOutcome, SnapshotStore, diff_lines};
+use http::{HttpClient, WireResponse};
+use ledger::Ledger;
+use request::{BuiltRequest, build_request};
+use result::{
+    CheckResult, Exchange, Outcome, ResponseRecord, RunResult, ScenarioResult, SnapshotResult,
+    StepResult, StepStatus, TargetInfo,
+};
+
+/// Where the requests go and with which credentials.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Entra's "Tenant URL": `/Users`, `/Groups`, … are appended to it.
+    pub base_url: String,
+    pub token: Option<SecretString>,
+    pub info: TargetInfo,
+}
+
+pub struct RunConfig {
+    pub target: Target,
+    pub client: HttpClient,
+    /// `None`: verdicts from the checks alone (`--no-snapshots`).
+    pub snapshots: Option<SnapshotStore>,
+    /// `--var name=value`.
+    pub extra_vars: Vars,
+    /// The unique prefix of everything this run creates.
+    pub run_prefix: String,
+    pub run_id: String,
+}
+
+/// Receives progress while a run goes on; reporters implement it.
+pub trait Listener {
+    fn scenario_started(&mut self, _scenario: &Scenario) {}
+    fn step_finished(&mut self, _scenario: &Scenario, _step: &StepResult) {}
+    fn scenario_finished(&mut self, _result: &ScenarioResult) {}
+}
+
+/// Runs the scenarios one after another against the target.
+pub async fn run(
+    scenarios: &[Scenario],
+    config: &RunConfig,
+    listener: &mut dyn Listener,
+) -> RunResult {
+    let started = Instant::now();
+    let mut results = Vec::with_capacity(scenarios.len());
+    for scenario in scenarios {
+        listener.scenario_started(scenario);
+        let result = run_scenario(scenario, config, listener).await;
+        listener.scenario_finished(&result);
+        results.push(result);
+    }
+    RunResult {
+        target: config.target.info.clone(),
+        run_prefix: config.run_prefix.clone(),
+        scenarios: results,
+        duration: started.elapsed(),
+    }
+}
+
+async fn run_scenario(
+    scenario: &Scenario,
+    config: &RunConfig,
+    listener: &mut dyn Listener,
+) -> ScenarioResult {
+    let started = Instant::now();
+    let mut vars = initial_vars(config);
+    // The scenario's own variables, in order; one that cannot render is left undefined and the
+    // steps that need it are skipped with the reason.
+    let mut var_errors: HashMap<String, String> = HashMap::new();
+    for var in &scenario.vars {
+        match var.value.render(&vars) {
+            Ok(value) => {
+                vars.insert(var.name.clone(), value);
+            }
+            Err(e) => {
+                var_errors.insert(var.name.clone(), e.to_string());
+            }
+        }
+    }
+    let captured_by: HashMap<&str, &str> = scenario
+        .steps
+        .iter()
+        .flat_map(|s| s.captures.iter().map(move |c| (c.var.as_str(), s.name.as_str())))
+        .collect();
+
+    let mut ledger = Ledger::default();
+    let mut steps = Vec::with_capacity(scenario.steps.len());
+    for (position, step) in scenario.steps.iter().enumerate() {
+        let context = StepContext {
+            scenario,
+            index: position + 1,
+            captured_by: &captured_by,
+        };
+        let result = run_step(&context, step, config, &mut vars, &mut ledger).await;
+        listener.step_finished(scenario, &result);
+        steps.push(result);
+    }
+    let cleanup = ledger.unwind(&config.client).await;
+    ScenarioResult {
+        name: scenario.name.clone(),
+        title: scenario.title.clone(),
+        source: scenario.source.to_string(),
+        steps,
+        cleanup,
+        duration: started.elapsed(),
+    }
+}
+
+fn initial_vars(config: &RunConfig) -> Vars {
+    let mut vars = Vars::new();
+    vars.insert("run.prefix".to_string(), config.run_prefix.clone());
+    vars.insert("run.id".to_string(), config.run_id.clone());
+    vars.extend(config.extra_vars.clone());
+    vars
+}
+
+struct StepContext<'a> {
+    scenario: &'a Scenario,
+    index: usize,
+    /// Which step captures each variable, to explain skips.
+    captured_by: &'a HashMap<&'a str, &'a str>,
+}
+
+async fn run_step(
+    context: &StepContext<'_>,
+    step: &Step,
+    config: &RunConfig,
+    vars: &mut Vars,
+    ledger: &mut Ledger,
+) -> StepResult {
+    let mut result = StepResult {
+        index: context.index,
+        name: step.name.clone(),
+        title: step.title.clone(),
+        location: step.location.clone(),
+        status: StepStatus::Completed,
+        exchange: None,
+        checks: Vec::new(),
+        snapshot: None,
+    };
+    let built = match build_request(&step.request, &step.auth, &config.target, vars) {
+        Ok(built) => built,
+        Err(missing) => {
+            result.status = StepStatus::Skipped {
+                reason: skip_reason(&missing, context.captured_by),
+            };
+            return result;
+        }
+    };
+    let response = config.client.send(&built.wire).await;
+    let response = match response {
+        Ok(response) => response,
+        Err(error) => {
+            result.exchange = Some(exchange_record(&built, None));
+            result.status = StepStatus::Error {
+                message: format!("{} {}: {error}", built.wire.method, built.display_url),
+                unreachable: error.is_unreachable(),
+            };
+            return result;
+        }
+    };
+    let body_text = String::from_utf8_lossy(&response.body).into_owned();
+    let body: Option<Value> = serde_json::from_slice(&response.body).ok();
+    ledger.settle(&built.wire, response.status);
+
+    let observed = Observed {
+        method: built.wire.method,
+        path: &built.path,
+        query: &built.query,
+        status: response.status,
+        headers: &response.headers,
+        body_text: &body_text,
+        body: body.as_ref(),
+    };
+    let mut captured = Vec::new();
+    for capture in &step.captures {
+        match capture_value(capture, &response, body.as_ref()) {
+            Some(value) => {
+                vars.insert(capture.var.clone(), value.clone());
+                captured.push(capture.var.clone());
+            }
+            None => result.checks.push(capture_failure(step, capture, &observed)),
+        }
+    }
+    if let Some(cleanup) = &step.cleanup
+        && let Ok(undo) = build_request(cleanup, &step.auth, &config.target, vars)
+    {
+        ledger.register(undo.wire, undo.display_url);
+    }
+    for expectation in &step.expect {
+        result.checks.push(checks::evaluate(expectation, &observed, vars));
+    }
+    result.checks.extend(checks::built_in_checks(&observed));
+
+    if step.snapshot.enabled
+        && let Some(store) = &config.snapshots
+    {
+        result.snapshot = Some(compare_snapshot(
+            store, context, step, config, vars, &response, body.as_ref(), &body_text, &built,
+        ));
+    }
+    result.exchange = Some(exchange_record(&built, Some((&response, body_text))));
+    result
+}
+
+fn skip_reason(missing: &str, captured_by: &HashMap<&str, &str>) -> String {
+    match captured_by.get(missing) {
+        Some(step) => format!("needs `{missing}`, which step `{step}` did not capture"),
+        None => format!("needs `{missing}`, which has no value"),
+    }
+}
+
+fn capture_value(capture: &Capture, response: &WireResponse, body: Option<&Value>) -> Option<String> {
+    match &capture.source {
+        CaptureSource::Header(name) => response.header(name).map(str::to_string),
+        CaptureSource::Body(pointer) => match body?.pointer(pointer)? {
+            Value::String(s) if !s.is_empty() => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        },
+    }
+}
+
+fn capture_failure(step: &Step, capture: &Capture, observed: &Observed<'_>) -> CheckResult {
+    let from = match &capture.source {
+        CaptureSource::Body(pointer) => format!("the body at `{pointer}`"),
+        CaptureSource::Header(name) => format!("the `{name}` header"),
+    };
+    CheckResult {
+        id: format!("{}.capture.{}", step.name, capture.var),
+        title: format!("The response provides `{}`", capture.var),
+        requirement: "scenario capture".to_string(),
+        severity: crate::scenario::model::Severity::Fail,
+        outcome: Outcome::Fail,
+        details: vec![format!(
+            "no value for `{}` in {from} (status {}); the steps that need it are skipped",
+            capture.var, observed.status
+        )],
+        impact: None,
+        hint: None,
+        defined_at: capture.location.to_string(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn compare_snapshot(
+    store: &SnapshotStore,
+    context: &StepContext<'_>,
+    step: &Step,
+    config: &RunConfig,
+    vars: &Vars,
+    response: &WireResponse,
+    body: Option<&Value>,
+    body_text: &str,
+    built: &BuiltRequest,
+) -> SnapshotResult {
+    let mut document = exchange_document(
+        response.status,
+        &response.headers,
+        body,
+        body.is_none().then_some(body_text),
+    );
+    let mut known: Vec<(String, String)> = vars
+        .iter()
+        .map(|(name, value)| (value.clone(), format!("[{name}]")))
+        .collect();
+    known.push((config.target.base_url.clone(), "[base_url]".to_string()));
+    redact(
+        &mut document,
+        &Redactions {
+            known,
+            pointers: step.snapshot.redact.clone(),
+        },
+    );
+    let key = SnapshotKey {
+        scenario: context.scenario.name.clone(),
+        index: context.index,
+        step: step.name.clone(),
+        target: config.target.info.name.clone(),
+    };
+    let file = store.path_of(&key).display().to_string();
+    let meta = SnapshotMeta {
+        source: context.scenario.source.to_string(),
+        description: step.title.clone(),
+        info: serde_json::json!({
+            "request": format!("{} {}", built.wire.method, built.path_and_query),
+            "step": step.location.to_string(),
+        }),
+    };
+    match store.check(&key, &document, &meta) {
+        Ok(SnapshotOutcome::Matched) => SnapshotResult::Matched { file },
+        Ok(SnapshotOutcome::Changed {
+            baseline,
+            actual,
+            pending,
+        }) => SnapshotResult::Changed {
+            file,
+            diff: diff_lines(&baseline, &actual),
+            pending: pending.map(|p| p.display().to_string()),
+        },
+        Ok(SnapshotOutcome::New { pending, .. }) => SnapshotResult::New {
+            file,
+            required: pending.is_none(),
+            pending: pending.map(|p| p.display().to_string()),
+        },
+        Ok(SnapshotOutcome::Written { path }) => SnapshotResult::Written {
+            file: path.display().to_string(),
+        },
+        Err(error) => SnapshotResult::Error {
+            message: error.to_string(),
+        },
+    }
+}
+
+fn exchange_record(built: &BuiltRequest, response: Option<(&WireResponse, String)>) -> Exchange {
+    Exchange {
+        method: built.wire.method.to_string(),
+        url: built.display_url.clone(),
+        request_headers: built.display_headers.clone(),
+        request_body: built
+            .wire
+            .body
+            .as_ref()
+            .map(|b| String::from_utf8_lossy(b).into_owned()),
+        response: response.map(|(r, body)| ResponseRecord {
+            status: r.status,
+            headers: r.headers.clone(),
+            body,
+            elapsed: r.elapsed,
+        }),
+    }
+}
