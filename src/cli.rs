@@ -102,6 +102,25 @@ pub struct RunArgs {
     /// Show every request and response (the token is redacted).
     #[arg(short, long)]
     pub verbose: bool,
+
+    /// Also write a JUnit XML report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
+    /// Also write the JSON report (docs/json-report.md) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// What goes to stdout: the human report, or the JSON report (the human report then goes to
+    /// stderr).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Human,
+    Json,
 }
 
 #[derive(Debug, Args)]

@@ -1,17 +1,18 @@
 //! `scim-harness run`: load, start the embedded server when no URL is given, replay, report.
 
-use std::io;
+use std::io::{self, Write};
 use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 
 use super::{UsageError, runtime};
-use crate::cli::RunArgs;
+use crate::cli::{OutputFormat, RunArgs};
 use crate::exit;
 use crate::report::terminal::TerminalReporter;
+use crate::report::{json, junit};
 use crate::run::http::{HttpClient, HttpSettings};
 use crate::run::result::{RunResult, TargetInfo};
-use crate::run::{RunConfig, Target};
+use crate::run::{Interrupt, RunConfig, Target};
 use crate::scenario::builtin::builtin_scenarios;
 use crate::scenario::load::LoadOptions;
 use crate::scenario::model::Scenario;
@@ -58,6 +59,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<u8> {
             }
         };
         let run_id = uuid::Uuid::new_v4();
+        let run_prefix = format!("scimh-{}", &run_id.simple().to_string()[..8]);
+        let interrupt = Interrupt::default();
+        watch_signals(interrupt.clone(), run_prefix.clone());
         let config = RunConfig {
             target: Target {
                 base_url: base_url.clone(),
@@ -71,15 +75,20 @@ pub fn run(args: RunArgs) -> anyhow::Result<u8> {
             client,
             snapshots,
             extra_vars: args.vars.iter().cloned().collect::<Vars>(),
-            run_prefix: format!("scimh-{}", &run_id.simple().to_string()[..8]),
+            run_prefix,
             run_id: run_id.to_string(),
+            interrupt,
         };
         let label = if embedded.is_some() {
             "embedded reference server"
         } else {
             "target"
         };
-        let mut reporter = TerminalReporter::new(io::stdout().lock(), args.verbose, &base_url);
+        let human: Box<dyn Write> = match args.format {
+            OutputFormat::Human => Box::new(io::stdout().lock()),
+            OutputFormat::Json => Box::new(io::stderr().lock()),
+        };
+        let mut reporter = TerminalReporter::new(human, args.verbose, &base_url);
         reporter.header(
             &config.run_prefix,
             label,
@@ -91,7 +100,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<u8> {
         if let Some(server) = embedded {
             server.shutdown().await;
         }
-        if let Some(error) = reporter.into_error()
+        let write_error = reporter.into_error();
+        write_reports(&args, &result, code)?;
+        if let Some(error) = write_error
             && error.kind() != io::ErrorKind::BrokenPipe
         {
             return Err(anyhow::Error::new(error).context("could not write the report"));
@@ -100,9 +111,68 @@ pub fn run(args: RunArgs) -> anyhow::Result<u8> {
     })
 }
 
+/// The machine-readable reports, written after the run from the same result.
+fn write_reports(args: &RunArgs, result: &RunResult, code: u8) -> anyhow::Result<()> {
+    if let Some(path) = &args.junit {
+        let xml = junit::render(result).context("could not render the JUnit report")?;
+        std::fs::write(path, xml)
+            .with_context(|| format!("could not write the JUnit report to {}", path.display()))?;
+    }
+    let needs_json = args.json.is_some() || args.format == OutputFormat::Json;
+    if needs_json {
+        let text = json::render(result, code).context("could not render the JSON report")?;
+        if let Some(path) = &args.json {
+            std::fs::write(path, &text)
+                .with_context(|| format!("could not write the JSON report to {}", path.display()))?;
+        }
+        if args.format == OutputFormat::Json {
+            let mut out = io::stdout().lock();
+            writeln!(out, "{text}").context("could not write the JSON report to stdout")?;
+        }
+    }
+    Ok(())
+}
+
+/// First Ctrl-C or SIGTERM: stop and clean up. Second: abort at once, saying how to find leftovers.
+fn watch_signals(interrupt: Interrupt, run_prefix: String) {
+    tokio::spawn(async move {
+        loop {
+            if wait_for_signal().await.is_err() {
+                return;
+            }
+            if interrupt.is_set() {
+                eprintln!(
+                    "\ninterrupted again: aborting the cleanup. Resources this run created carry the prefix `{run_prefix}` in their userName, externalId or displayName."
+                );
+                std::process::exit(i32::from(exit::INTERRUPTED));
+            }
+            eprintln!("\ninterrupted: removing what this run created (press Ctrl-C again to abort)");
+            interrupt.trigger();
+        }
+    });
+}
+
+async fn wait_for_signal() -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result,
+            _ = terminate.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
+    }
+}
+
 fn exit_code(result: &RunResult) -> u8 {
     let tally = result.tally();
-    if tally.could_not_run() {
+    if result.interrupted {
+        exit::INTERRUPTED
+    } else if tally.could_not_run() {
         exit::COULD_NOT_RUN
     } else if tally.has_findings() {
         exit::FINDINGS
@@ -120,6 +190,10 @@ fn verdict_line(code: u8) -> String {
             .to_string(),
         exit::COULD_NOT_RUN => "COULD NOT RUN: the target gave no answer at all (exit 3)"
             .red()
+            .bold()
+            .to_string(),
+        exit::INTERRUPTED => "INTERRUPTED: stopped early; what the run created was removed (exit 130)"
+            .yellow()
             .bold()
             .to_string(),
         _ => "FINDINGS: see the failures above (exit 1)".red().bold().to_string(),

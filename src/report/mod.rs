@@ -1,3 +1,5 @@
 //! Reporting: formats a run's results; never talks to the target.
 
+pub mod json;
+pub mod junit;
 pub mod terminal;

@@ -118,7 +118,9 @@ impl HttpClient {
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);
+        // Entra's .NET client writes header names in title case (`Authorization`, `Content-Type`).
         let client = Client::builder(TokioExecutor::new())
+            .http1_title_case_headers(true)
             .pool_idle_timeout(Duration::from_secs(30))
             .build(connector);
         Ok(HttpClient { client, settings })

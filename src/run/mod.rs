@@ -4,6 +4,7 @@
 //! progress goes to a [`Listener`].
 
 pub mod http;
+mod interrupt;
 mod ledger;
 mod request;
 pub mod result;
@@ -20,6 +21,7 @@ use crate::secret::SecretString;
 use crate::snapshot::redact::{Redactions, exchange_document, redact};
 use crate::snapshot::{SnapshotKey, SnapshotMeta, SnapshotOutcome, SnapshotStore, diff_lines};
 use http::{HttpClient, WireResponse};
+pub use interrupt::Interrupt;
 use ledger::Ledger;
 use request::{BuiltRequest, build_request};
 use result::{
@@ -46,6 +48,8 @@ pub struct RunConfig {
     /// The unique prefix of everything this run creates.
     pub run_prefix: String,
     pub run_id: String,
+    /// Set by Ctrl-C/SIGTERM: no further request is sent except the cleanup.
+    pub interrupt: Interrupt,
 }
 
 /// Receives progress while a run goes on; reporters implement it.
@@ -64,6 +68,9 @@ pub async fn run(
     let started = Instant::now();
     let mut results = Vec::with_capacity(scenarios.len());
     for scenario in scenarios {
+        if config.interrupt.is_set() {
+            break;
+        }
         listener.scenario_started(scenario);
         let result = run_scenario(scenario, config, listener).await;
         listener.scenario_finished(&result);
@@ -74,6 +81,7 @@ pub async fn run(
         run_prefix: config.run_prefix.clone(),
         scenarios: results,
         duration: started.elapsed(),
+        interrupted: config.interrupt.is_set(),
     }
 }
 
@@ -106,6 +114,9 @@ async fn run_scenario(
     let mut ledger = Ledger::default();
     let mut steps = Vec::with_capacity(scenario.steps.len());
     for (position, step) in scenario.steps.iter().enumerate() {
+        if config.interrupt.is_set() {
+            break;
+        }
         let context = StepContext {
             scenario,
             index: position + 1,
@@ -167,7 +178,17 @@ async fn run_step(
             return result;
         }
     };
-    let response = config.client.send(&built.wire).await;
+    let response = tokio::select! {
+        response = config.client.send(&built.wire) => response,
+        () = config.interrupt.triggered() => {
+            result.exchange = Some(exchange_record(&built, None));
+            result.status = StepStatus::Error {
+                message: "interrupted before the answer came".to_string(),
+                unreachable: false,
+            };
+            return result;
+        }
+    };
     let response = match response {
         Ok(response) => response,
         Err(error) => {

@@ -15,6 +15,8 @@ pub struct RunResult {
     pub scenarios: Vec<ScenarioResult>,
     #[serde(serialize_with = "as_millis")]
     pub duration: Duration,
+    /// Stopped early by Ctrl-C or SIGTERM (after removing what it had created).
+    pub interrupted: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

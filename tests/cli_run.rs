@@ -1,0 +1,190 @@
+//! The harness as a user runs it: the real binary against the reference server on loopback.
+
+mod support;
+
+use std::net::TcpListener;
+
+use predicates::prelude::*;
+use scim_harness::server::{Quirk, ServerProfile};
+use support::{TestServer, harness, repo_snapshots, run_against};
+
+#[test]
+fn default_run_against_the_embedded_server_passes_with_the_committed_baselines() {
+    harness()
+        .args(["run", "--update", "no", "--snapshots"])
+        .arg(repo_snapshots())
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("embedded reference server"))
+        .stdout(predicate::str::contains("test-connection"))
+        .stdout(predicate::str::contains("PASSED"));
+}
+
+#[test]
+fn a_clean_server_passes_and_is_left_empty() {
+    let server = TestServer::start(&[]);
+    run_against(&server)
+        .arg("entra-core")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("FAIL").not());
+    assert_eq!(server.count("Users"), 0, "the run left users behind");
+}
+
+/// Each realistic defect fails the check that names it, with exit code 1, and the run still
+/// removes everything it created.
+fn assert_quirk_fails(quirk: Quirk, check_id: &str) {
+    let server = TestServer::start(&[quirk]);
+    let output = run_against(&server).arg("entra-core").output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "quirk {quirk:?} should give findings:\n{stdout}"
+    );
+    let failing = format!("✗ fail {check_id}:");
+    assert!(
+        stdout.contains(&failing),
+        "quirk {quirk:?} should fail {check_id}:\n{stdout}"
+    );
+    if quirk != Quirk::PostWithoutId {
+        assert_eq!(server.count("Users"), 0, "quirk {quirk:?}: users left behind");
+    }
+}
+
+#[test]
+fn empty_filter_answering_404_fails_test_connection() {
+    assert_quirk_fails(Quirk::EmptyFilter404, "test-connection.empty-list");
+}
+
+#[test]
+fn rejecting_capitalised_ops_fails_the_legacy_disable() {
+    assert_quirk_fails(Quirk::RejectCapitalisedOps, "deprovision.legacy-accepted");
+}
+
+#[test]
+fn rejecting_string_booleans_fails_the_legacy_disable() {
+    assert_quirk_fails(Quirk::RejectStringBooleans, "deprovision.legacy-accepted");
+}
+
+#[test]
+fn case_sensitive_usernames_fail_the_other_case_match() {
+    assert_quirk_fails(Quirk::CaseSensitiveUsername, "match.username-case-insensitive");
+}
+
+#[test]
+fn a_patch_that_does_nothing_fails_the_verification_get() {
+    assert_quirk_fails(Quirk::PatchIgnored, "deprovision.legacy-applied");
+}
+
+#[test]
+fn a_server_ignoring_the_filter_is_caught_once_it_holds_users() {
+    assert_quirk_fails(Quirk::IgnoreFilter, "test-connection.filter-honoured");
+}
+
+#[test]
+fn a_server_without_auth_fails_the_token_probes() {
+    assert_quirk_fails(Quirk::NoAuth, "auth.missing-token-rejected");
+}
+
+#[test]
+fn a_wrong_token_is_a_finding_on_test_connection() {
+    let server = TestServer::start(&[]);
+    harness()
+        .args(["run", "entra-core", "--no-snapshots", "--url"])
+        .arg(server.url())
+        .args(["--token", "not-the-right-token"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "✗ fail test-connection.empty-list:",
+        ))
+        .stdout(predicate::str::contains("status: expected 200, got 401"));
+}
+
+#[test]
+fn an_unreachable_url_is_exit_code_3() {
+    let port = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    harness()
+        .args(["run", "--no-snapshots", "--url"])
+        .arg(format!("http://127.0.0.1:{port}/scim"))
+        .args(["--token", "x"])
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains("could not connect"))
+        .stdout(predicate::str::contains("COULD NOT RUN"));
+}
+
+#[test]
+fn a_malformed_scenario_is_exit_code_2_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("broken.yaml");
+    std::fs::write(
+        &file,
+        "title: broken\nsteps:\n  - name: one\n    title: x\n    request:\n      metod: GET\n      path: /Users\n",
+    )
+    .unwrap();
+    harness()
+        .current_dir(dir.path())
+        .args(["run", "--no-snapshots", "broken.yaml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("broken.yaml:6:7"))
+        .stderr(predicate::str::contains("method"));
+}
+
+#[test]
+fn an_unknown_profile_is_a_usage_error() {
+    harness()
+        .args(["run", "--profile", "entre"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean `entra`"));
+}
+
+#[test]
+fn the_token_appears_in_no_output_and_no_file() {
+    let secret = "distinctive-Secret-0x5eed-token";
+    let accepting = TestServer::start_with(ServerProfile::Entra, &[], secret);
+    let refusing = TestServer::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    // Once accepted (snapshots written, verbose traces), once refused (every failure path).
+    for server in [&accepting, &refusing] {
+        let output = harness()
+            .current_dir(dir.path())
+            .args(["run", "-v", "--update", "always", "--snapshots", "snaps", "--url"])
+            .arg(server.url())
+            .args(["--token", secret])
+            .output()
+            .unwrap();
+        let everything = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(!everything.contains(secret), "token printed:\n{everything}");
+        assert!(everything.contains("Bearer [redacted]"), "-v shows requests");
+    }
+    let files = walk(dir.path());
+    assert!(!files.is_empty(), "snapshots were written");
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        assert!(!text.contains(secret), "token written to {}", file.display());
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
