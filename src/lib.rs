@@ -11,7 +11,7 @@
 //! - [`server`]: the embedded reference SCIM server.
 //! - [`scim`]: the SCIM model (schemas, filters, PATCH paths) shared by the checks and the server.
 
-pub mod scim;
 pub mod scenario;
-pub mod snapshot;
+pub mod scim;
 pub mod server;
+pub mod snapshot;

@@ -53,45 +53,58 @@ impl ScenarioError {
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "error: {}", self.message)?;
-        let gutter = match &self.location {
-            Some(location) => {
-                let width = location.line.to_string().len() + 1;
-                let pad = " ".repeat(width);
-                write!(f, "\n{pad}--> {location}")?;
-                if let Some(line) = &self.source_line {
-                    let column = location.column.max(1) as usize;
-                    let caret = caret_width(line, column);
-                    let indent: String = line
-                        .chars()
-                        .take(column - 1)
-                        .map(|c| if c == '\t' { '\t' } else { ' ' })
-                        .collect();
-                    write!(
-                        f,
-                        "\n{pad} |\n{:>width$} | {line}\n{pad} | {indent}{}",
-                        location.line,
-                        "^".repeat(caret),
-                    )?;
-                }
-                pad
+        // rustc's layout: the gutter is as wide as the line number.
+        let width = self
+            .location
+            .as_ref()
+            .map_or(0, |location| location.line.to_string().len());
+        let gutter = " ".repeat(width + 1);
+        if let Some(location) = &self.location {
+            write!(f, "\n{}--> {location}", " ".repeat(width))?;
+            if let Some(line) = &self.source_line {
+                let column = location.column.max(1) as usize;
+                let indent: String = line
+                    .chars()
+                    .take(column - 1)
+                    .map(|c| if c == '\t' { '\t' } else { ' ' })
+                    .collect();
+                write!(
+                    f,
+                    "\n{gutter}|\n{} | {line}\n{gutter}| {indent}{}",
+                    location.line,
+                    "^".repeat(caret_width(line, column)),
+                )?;
             }
-            None => String::new(),
-        };
+        }
         if let Some(hint) = &self.hint {
-            write!(f, "\n{gutter} = hint: {hint}")?;
+            write!(f, "\n{gutter}= hint: {hint}")?;
         }
         Ok(())
     }
 }
 
-/// How many characters the caret underlines: the word (key or scalar) starting at `column`.
+/// How many characters the caret underlines: the quoted string, or the word (key or scalar),
+/// starting at `column`.
 fn caret_width(line: &str, column: usize) -> usize {
-    let word = line
-        .chars()
-        .skip(column - 1)
-        .take_while(|c| !c.is_whitespace() && !matches!(c, ':' | ',' | '}' | ']'))
-        .count();
-    word.max(1)
+    let mut chars = line.chars().skip(column - 1).peekable();
+    let width = match chars.peek().copied() {
+        Some(quote @ ('"' | '\'')) => {
+            let mut escaped = false;
+            let mut length = 0;
+            for c in chars {
+                length += 1;
+                if length > 1 && c == quote && !escaped {
+                    break;
+                }
+                escaped = quote == '"' && c == '\\' && !escaped;
+            }
+            length
+        }
+        _ => chars
+            .take_while(|c| !c.is_whitespace() && !matches!(c, ':' | ',' | '}' | ']'))
+            .count(),
+    };
+    width.max(1)
 }
 
 /// The candidate closest to `wanted`, if it is close enough to be a likely typo.
@@ -123,7 +136,7 @@ mod tests {
             .with_source("a\nb\nc\nd\ne\n      metod: GET\n");
         assert_eq!(
             error.to_string(),
-            "error: unknown key `metod`\n  --> broken.yaml:6:7\n   |\n 6 |       metod: GET\n   |       ^^^^^\n   = hint: did you mean `method`?"
+            "error: unknown key `metod`\n --> broken.yaml:6:7\n  |\n6 |       metod: GET\n  |       ^^^^^\n  = hint: did you mean `method`?"
         );
     }
 
@@ -138,7 +151,7 @@ mod tests {
             .with_source(&format!("{}  metod: GET\n", "x\n".repeat(11)));
         assert_eq!(
             error.to_string(),
-            "error: bad\n   --> f.yaml:12:3\n    |\n 12 |   metod: GET\n    |   ^^^^^"
+            "error: bad\n  --> f.yaml:12:3\n   |\n12 |   metod: GET\n   |   ^^^^^"
         );
         let plain = ScenarioError::new("empty").with_hint("write something");
         assert_eq!(plain.to_string(), "error: empty\n = hint: write something");

@@ -162,24 +162,26 @@ impl Loader<'_> {
 
     fn yaml_error(&self, error: &serde_saphyr::Error) -> ScenarioError {
         use serde_saphyr::Error as E;
-        let inner = error.without_snippet();
-        let location = inner
+        let location = error
             .location()
             .filter(|location| location.line() > 0)
             .map(|location| self.loc(location));
-        let base = match inner {
+        // Errors met through an alias are wrapped; classify by the original one.
+        let mut original = error;
+        while let E::AliasError { error, .. } | E::WithSnippet { error, .. } = original {
+            original = error;
+        }
+        let base = match original {
             E::SerdeUnknownField {
                 field, expected, ..
-            } => {
-                let valid: Vec<&str> = expected.iter().copied().filter(|k| !k.is_empty()).collect();
-                ScenarioError::new(format!("unknown key `{field}`")).with_hint(did_you_mean(
-                    field,
-                    &valid,
-                    "valid keys here",
-                ))
-            }
+            } => ScenarioError::new(format!("unknown key `{field}`")).with_hint(did_you_mean(
+                field,
+                expected,
+                "valid keys here",
+            )),
             E::SerdeMissingField { field, .. } => {
                 ScenarioError::new(format!("missing required key `{field}`"))
+                    .with_hint(format!("add `{field}:` to this mapping"))
             }
             E::SerdeInvalidType {
                 unexpected,
@@ -188,15 +190,15 @@ impl Loader<'_> {
             } => ScenarioError::new(format!(
                 "wrong type: expected {expected}, found {unexpected}"
             )),
-            E::Budget { .. } => ScenarioError::new(format!(
-                "{}: the YAML is too large or too deeply nested ({})",
-                self.file,
-                strip_location(&inner.to_string(), inner.location())
+            E::Budget { breach, .. } => ScenarioError::new(format!(
+                "the YAML expands too much or nests too deeply (limit reached: {breach:?})"
             ))
-            .with_hint("aliases and nesting are limited so a hostile file cannot exhaust memory"),
+            .with_hint(
+                "aliases and nesting are limited so that a hostile file cannot exhaust memory",
+            ),
             _ => ScenarioError::new(format!(
                 "invalid YAML: {}",
-                strip_location(&inner.to_string(), inner.location())
+                strip_location(&original.to_string(), original.location())
             )),
         };
         match location {
@@ -267,17 +269,17 @@ impl Loader<'_> {
         let mut steps: Vec<Step> = Vec::with_capacity(raw.steps.value.len());
         let mut expectation_ids: BTreeMap<String, Location> = BTreeMap::new();
         for raw_step in raw.steps.value {
-            let location = self.at(&raw_step);
-            let step = self.step(raw_step.value, location, &mut scope, &mut expectation_ids)?;
-            if let Some(first) = steps.iter().find(|s| s.name == step.name) {
+            let name = &raw_step.value.name;
+            if let Some(first) = steps.iter().find(|step| step.name == name.value) {
                 return Err(self
-                    .error(step.location.clone(), format!("duplicate step name `{}`", step.name))
+                    .error(self.at(name), format!("duplicate step name `{}`", name.value))
                     .with_hint(format!(
                         "step names name the snapshot files and must be unique; `{}` is already used at line {}",
-                        step.name, first.location.line
+                        name.value, first.location.line
                     )));
             }
-            steps.push(step);
+            let location = self.at(&raw_step);
+            steps.push(self.step(raw_step.value, location, &mut scope, &mut expectation_ids)?);
         }
 
         Ok(Scenario {
