@@ -1,0 +1,165 @@
+//! Scenario errors, rendered like rustc or Hurl: the message, `--> file:line:col`, the offending
+//! source line with a caret, and a hint. Plain text; the CLI decides about colours.
+
+use std::fmt;
+
+use super::model::Location;
+
+/// A scenario file that cannot be loaded: where, what and how to fix it.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct ScenarioError {
+    pub location: Option<Location>,
+    pub message: String,
+    pub hint: Option<String>,
+    /// The text of the line at `location`, shown under the message with a caret.
+    pub source_line: Option<String>,
+}
+
+impl ScenarioError {
+    pub fn new(message: impl Into<String>) -> ScenarioError {
+        ScenarioError {
+            location: None,
+            message: message.into(),
+            hint: None,
+            source_line: None,
+        }
+    }
+
+    pub fn at(mut self, location: Location) -> ScenarioError {
+        self.location = Some(location);
+        self
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> ScenarioError {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Attaches the source line at the error's location, if the error has none yet.
+    pub fn with_source(mut self, text: &str) -> ScenarioError {
+        if self.source_line.is_none()
+            && let Some(location) = &self.location
+            && location.line > 0
+        {
+            self.source_line = text
+                .lines()
+                .nth(location.line as usize - 1)
+                .map(|line| line.trim_end_matches('\r').to_string());
+        }
+        self
+    }
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "error: {}", self.message)?;
+        // rustc's layout: the gutter is as wide as the line number.
+        let width = self
+            .location
+            .as_ref()
+            .map_or(0, |location| location.line.to_string().len());
+        let gutter = " ".repeat(width + 1);
+        if let Some(location) = &self.location {
+            write!(f, "\n{}--> {location}", " ".repeat(width))?;
+            if let Some(line) = &self.source_line {
+                let column = location.column.max(1) as usize;
+                let indent: String = line
+                    .chars()
+                    .take(column - 1)
+                    .map(|c| if c == '\t' { '\t' } else { ' ' })
+                    .collect();
+                write!(
+                    f,
+                    "\n{gutter}|\n{} | {line}\n{gutter}| {indent}{}",
+                    location.line,
+                    "^".repeat(caret_width(line, column)),
+                )?;
+            }
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, "\n{gutter}= hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// How many characters the caret underlines: the quoted string, or the word (key or scalar),
+/// starting at `column`.
+fn caret_width(line: &str, column: usize) -> usize {
+    let mut chars = line.chars().skip(column - 1).peekable();
+    let width = match chars.peek().copied() {
+        Some(quote @ ('"' | '\'')) => {
+            let mut escaped = false;
+            let mut length = 0;
+            for c in chars {
+                length += 1;
+                if length > 1 && c == quote && !escaped {
+                    break;
+                }
+                escaped = quote == '"' && c == '\\' && !escaped;
+            }
+            length
+        }
+        _ => chars
+            .take_while(|c| !c.is_whitespace() && !matches!(c, ':' | ',' | '}' | ']'))
+            .count(),
+    };
+    width.max(1)
+}
+
+/// The candidate closest to `wanted`, if it is close enough to be a likely typo.
+pub(crate) fn closest<'a>(
+    wanted: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|candidate| (strsim::jaro_winkler(wanted, candidate), candidate))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, candidate)| candidate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_like_rustc_with_caret_and_hint() {
+        let error = ScenarioError::new("unknown key `metod`")
+            .at(Location {
+                file: "broken.yaml".into(),
+                line: 6,
+                column: 7,
+            })
+            .with_hint("did you mean `method`?")
+            .with_source("a\nb\nc\nd\ne\n      metod: GET\n");
+        assert_eq!(
+            error.to_string(),
+            "error: unknown key `metod`\n --> broken.yaml:6:7\n  |\n6 |       metod: GET\n  |       ^^^^^\n  = hint: did you mean `method`?"
+        );
+    }
+
+    #[test]
+    fn renders_two_digit_lines_and_no_location() {
+        let error = ScenarioError::new("bad")
+            .at(Location {
+                file: "f.yaml".into(),
+                line: 12,
+                column: 3,
+            })
+            .with_source(&format!("{}  metod: GET\n", "x\n".repeat(11)));
+        assert_eq!(
+            error.to_string(),
+            "error: bad\n  --> f.yaml:12:3\n   |\n12 |   metod: GET\n   |   ^^^^^"
+        );
+        let plain = ScenarioError::new("empty").with_hint("write something");
+        assert_eq!(plain.to_string(), "error: empty\n = hint: write something");
+    }
+
+    #[test]
+    fn closest_finds_typos_only() {
+        assert_eq!(closest("metod", ["method", "path"]), Some("method"));
+        assert_eq!(closest("zzz", ["method", "path"]), None);
+    }
+}
