@@ -9,7 +9,7 @@ fn main() -> ExitCode {
     match commands::dispatch(cli) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("{}", commands::describe_error(&error));
             ExitCode::from(commands::exit_code_for(&error))
         }
     }

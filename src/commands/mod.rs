@@ -44,6 +44,15 @@ pub fn exit_code_for(error: &anyhow::Error) -> u8 {
     }
 }
 
+/// The message for an error that ended a command. Scenario errors carry their own rustc-style
+/// layout (`error: …`, `--> file:line:col`, the source line, a hint).
+pub fn describe_error(error: &anyhow::Error) -> String {
+    match error.downcast_ref::<ScenarioError>() {
+        Some(scenario_error) => scenario_error.to_string(),
+        None => format!("error: {error:#}"),
+    }
+}
+
 fn apply_color(choice: ColorChoice) {
     let enabled = match choice {
         ColorChoice::Always => true,
