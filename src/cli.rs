@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::gate::FailOn;
 use crate::server::{Quirk, ServerProfile};
 use crate::snapshot::UpdateMode;
 
@@ -34,6 +35,8 @@ pub enum ColorChoice {
     Never,
 }
 
+// Parsed once per process: the size difference between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Replay scenarios against a SCIM endpoint (default: the embedded reference server).
@@ -115,6 +118,23 @@ pub struct RunArgs {
     /// stderr).
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     pub format: OutputFormat,
+
+    /// Judge only these scenarios or check ids (globs, repeatable), e.g. `deprovision.*`.
+    #[arg(long, value_name = "PATTERN")]
+    pub only: Vec<String>,
+
+    /// Leave out these scenarios or check ids (globs, repeatable), e.g. `http.content-type`.
+    #[arg(long, value_name = "PATTERN")]
+    pub skip: Vec<String>,
+
+    /// What makes the exit code 1: failures only, or warnings too.
+    #[arg(long, value_enum, default_value_t = FailOn::Fail, value_name = "LEVEL")]
+    pub fail_on: FailOn,
+
+    /// A file of known findings (`findings: [scenario/step/check-id, …]`): exit 0 while the run's
+    /// findings are exactly those; a new finding or a listed one that disappeared is reported.
+    #[arg(long, value_name = "FILE")]
+    pub expect: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -6,6 +6,7 @@
 //! - [`cli`] and [`commands`]: argument parsing and the edges (`anyhow` with context).
 //! - [`report`]: formats results; never talks to the target.
 //! - [`run`]: the only layer that talks to a SCIM endpoint (HTTP, variables, cleanup ledger).
+//! - [`gate`]: the CI policy over a finished run (selection, severity, known findings).
 //! - [`checks`] and [`snapshot`]: judge one exchange; pure apart from snapshot files.
 //! - [`scenario`]: pure loading and validation of scenario files.
 //! - [`server`]: the embedded reference SCIM server.
@@ -15,6 +16,7 @@ pub mod checks;
 pub mod cli;
 pub mod commands;
 pub mod exit;
+pub mod gate;
 pub mod report;
 pub mod run;
 pub mod scenario;

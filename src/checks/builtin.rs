@@ -65,6 +65,15 @@ const RESOURCE_ID_TYPE: BuiltIn = BuiltIn {
     hint: "Serialise the id as a JSON string, e.g. \"42\" rather than 42.",
 };
 
+/// The ids of the harness's own checks, for `--only`/`--skip` and `list`.
+pub const BUILT_IN_IDS: [&str; 5] = [
+    CONTENT_TYPE.id,
+    JSON_BODY.id,
+    ERROR_BODY.id,
+    RESOURCE_ID.id,
+    RESOURCE_ID_TYPE.id,
+];
+
 impl BuiltIn {
     fn result(&self, outcome: Outcome, details: Vec<String>) -> CheckResult {
         CheckResult {

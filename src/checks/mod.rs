@@ -14,7 +14,7 @@ use crate::run::result::{CheckResult, Outcome};
 use crate::scenario::model::{Expectation, Severity};
 use crate::scenario::template::Vars;
 
-pub use builtin::built_in_checks;
+pub use builtin::{BUILT_IN_IDS, built_in_checks};
 
 /// A response as the checks see it.
 #[derive(Debug, Clone, Copy)]

@@ -1,6 +1,8 @@
 //! `scim-harness run`: load, start the embedded server when no URL is given, replay, report.
 
+use std::collections::BTreeSet;
 use std::io::{self, Write};
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, anyhow};
@@ -12,7 +14,9 @@ use crate::report::terminal::TerminalReporter;
 use crate::report::{json, junit};
 use crate::run::http::{HttpClient, HttpSettings};
 use crate::run::result::{RunResult, TargetInfo};
-use crate::run::{Interrupt, RunConfig, Target};
+use crate::checks::BUILT_IN_IDS;
+use crate::gate::{self, Comparison, Expectations, FailOn};
+use crate::run::{Interrupt, RunConfig, Selection, Target};
 use crate::scenario::builtin::builtin_scenarios;
 use crate::scenario::load::LoadOptions;
 use crate::scenario::model::Scenario;
@@ -26,7 +30,17 @@ pub const REFERENCE_TARGET: &str = "reference";
 
 pub fn run(args: RunArgs) -> anyhow::Result<u8> {
     let token = read_token(&args)?;
-    let scenarios = load_scenarios(&args)?;
+    let selection = Selection {
+        only: args.only.clone(),
+        skip: args.skip.clone(),
+    };
+    let scenarios = select_scenarios(load_scenarios(&args)?, &selection)?;
+    let expectations = args
+        .expect
+        .as_deref()
+        .map(Expectations::load)
+        .transpose()
+        .map_err(|e| UsageError(e.to_string()))?;
     let target_name = match (&args.target_name, &args.url) {
         (Some(name), _) => validate_target_name(name)?,
         (None, Some(url)) => target_name_from_url(url)?,
@@ -78,6 +92,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<u8> {
             run_prefix,
             run_id: run_id.to_string(),
             interrupt,
+            selection,
         };
         let label = if embedded.is_some() {
             "embedded reference server"
@@ -95,24 +110,77 @@ pub fn run(args: RunArgs) -> anyhow::Result<u8> {
             config.snapshots.as_ref().map(|_| target_name.as_str()),
         );
         let result = crate::run::run(&scenarios, &config, &mut reporter).await;
-        let code = exit_code(&result);
-        reporter.summary(&result, &verdict_line(code));
+        let verdict = Verdict::of(&result, args.fail_on, expectations.as_ref());
+        reporter.summary(&result, &verdict.lines(args.expect.as_deref()));
         if let Some(server) = embedded {
             server.shutdown().await;
         }
         let write_error = reporter.into_error();
-        write_reports(&args, &result, code)?;
+        write_reports(&args, &result, &verdict)?;
         if let Some(error) = write_error
             && error.kind() != io::ErrorKind::BrokenPipe
         {
             return Err(anyhow::Error::new(error).context("could not write the report"));
         }
-        Ok(code)
+        Ok(verdict.code)
     })
 }
 
+/// The exit code and why: the run's findings, judged against known ones when `--expect` is given.
+struct Verdict {
+    code: u8,
+    findings: BTreeSet<String>,
+    comparison: Option<Comparison>,
+}
+
+impl Verdict {
+    fn of(result: &RunResult, fail_on: FailOn, expected: Option<&Expectations>) -> Self {
+        let findings = gate::findings(result, fail_on);
+        let comparison = expected.map(|e| Comparison::of(&findings, e));
+        let code = if result.interrupted {
+            exit::INTERRUPTED
+        } else if result.tally().could_not_run() {
+            exit::COULD_NOT_RUN
+        } else if comparison.as_ref().map_or(!findings.is_empty(), |c| !c.is_clean()) {
+            exit::FINDINGS
+        } else {
+            exit::SUCCESS
+        };
+        Verdict {
+            code,
+            findings,
+            comparison,
+        }
+    }
+
+    fn lines(&self, expect_file: Option<&Path>) -> String {
+        use colored::Colorize;
+        let mut text = String::new();
+        if let (Some(comparison), Some(file)) = (&self.comparison, expect_file) {
+            let file = file.display();
+            for key in &comparison.new {
+                text.push_str(&format!("{} {key} (not in {file})\n", "new finding:".red().bold()));
+            }
+            for key in &comparison.resolved {
+                text.push_str(&format!(
+                    "{} {key} no longer occurs: remove it from {file}\n",
+                    "resolved:".yellow().bold()
+                ));
+            }
+            if comparison.is_clean() && !self.findings.is_empty() {
+                text.push_str(&format!(
+                    "{} known findings, exactly as listed in {file}\n",
+                    self.findings.len()
+                ));
+            }
+        }
+        text.push_str(&verdict_line(self.code));
+        text
+    }
+}
+
 /// The machine-readable reports, written after the run from the same result.
-fn write_reports(args: &RunArgs, result: &RunResult, code: u8) -> anyhow::Result<()> {
+fn write_reports(args: &RunArgs, result: &RunResult, verdict: &Verdict) -> anyhow::Result<()> {
     if let Some(path) = &args.junit {
         let xml = junit::render(result).context("could not render the JUnit report")?;
         std::fs::write(path, xml)
@@ -120,7 +188,8 @@ fn write_reports(args: &RunArgs, result: &RunResult, code: u8) -> anyhow::Result
     }
     let needs_json = args.json.is_some() || args.format == OutputFormat::Json;
     if needs_json {
-        let text = json::render(result, code).context("could not render the JSON report")?;
+        let text = json::render(result, verdict.code, &verdict.findings, verdict.comparison.as_ref())
+            .context("could not render the JSON report")?;
         if let Some(path) = &args.json {
             std::fs::write(path, &text)
                 .with_context(|| format!("could not write the JSON report to {}", path.display()))?;
@@ -168,19 +237,6 @@ async fn wait_for_signal() -> io::Result<()> {
     }
 }
 
-fn exit_code(result: &RunResult) -> u8 {
-    let tally = result.tally();
-    if result.interrupted {
-        exit::INTERRUPTED
-    } else if tally.could_not_run() {
-        exit::COULD_NOT_RUN
-    } else if tally.has_findings() {
-        exit::FINDINGS
-    } else {
-        exit::SUCCESS
-    }
-}
-
 fn verdict_line(code: u8) -> String {
     use colored::Colorize;
     match code {
@@ -216,6 +272,32 @@ fn read_token(args: &RunArgs) -> anyhow::Result<Option<SecretString>> {
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .map(SecretString::new))
+}
+
+/// `--only` / `--skip` over whole scenarios; an empty selection is a usage error, not a green run.
+fn select_scenarios(
+    scenarios: Vec<Scenario>,
+    selection: &Selection,
+) -> anyhow::Result<Vec<Scenario>> {
+    let kept: Vec<Scenario> = scenarios
+        .into_iter()
+        .filter(|scenario| {
+            let ids: Vec<&str> = scenario
+                .steps
+                .iter()
+                .flat_map(|s| s.expect.iter().map(|e| e.id.as_str()))
+                .chain(BUILT_IN_IDS)
+                .collect();
+            selection.keeps_scenario(&scenario.name, &ids)
+        })
+        .collect();
+    if kept.is_empty() {
+        return Err(UsageError(
+            "--only/--skip leave no scenario to run; `scim-harness list` shows the names and check ids".to_string(),
+        )
+        .into());
+    }
+    Ok(kept)
 }
 
 fn load_scenarios(args: &RunArgs) -> anyhow::Result<Vec<Scenario>> {

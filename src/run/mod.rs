@@ -7,6 +7,7 @@ pub mod http;
 mod interrupt;
 mod ledger;
 mod request;
+mod selection;
 pub mod result;
 
 use std::collections::HashMap;
@@ -22,6 +23,7 @@ use crate::snapshot::redact::{Redactions, exchange_document, redact};
 use crate::snapshot::{SnapshotKey, SnapshotMeta, SnapshotOutcome, SnapshotStore, diff_lines};
 use http::{HttpClient, WireResponse};
 pub use interrupt::Interrupt;
+pub use selection::{Selection, glob};
 use ledger::Ledger;
 use request::{BuiltRequest, build_request};
 use result::{
@@ -50,6 +52,8 @@ pub struct RunConfig {
     pub run_id: String,
     /// Set by Ctrl-C/SIGTERM: no further request is sent except the cleanup.
     pub interrupt: Interrupt,
+    /// Which checks are judged (`--only`, `--skip`).
+    pub selection: Selection,
 }
 
 /// Receives progress while a run goes on; reporters implement it.
@@ -232,6 +236,10 @@ async fn run_step(
         result.checks.push(checks::evaluate(expectation, &observed, vars));
     }
     result.checks.extend(checks::built_in_checks(&observed));
+    let scenario_name = &context.scenario.name;
+    result
+        .checks
+        .retain(|c| config.selection.keeps_check(scenario_name, &c.id));
 
     if step.snapshot.enabled
         && let Some(store) = &config.snapshots

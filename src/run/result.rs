@@ -208,13 +208,6 @@ impl Tally {
     pub fn could_not_run(&self) -> bool {
         self.responses == 0 && self.unreachable > 0
     }
-
-    pub fn has_findings(&self) -> bool {
-        self.checks_failed > 0
-            || self.steps_errored > 0
-            || self.snapshot_findings > 0
-            || self.left_behind > 0
-    }
 }
 
 fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
