@@ -1,0 +1,89 @@
+//! The loader never panics or hangs, whatever the input: arbitrary text, and valid files with
+//! random damage (the realistic case of a half-edited scenario).
+
+use proptest::prelude::*;
+use scim_harness::scenario::load::{LoadOptions, load_str};
+use scim_harness::scenario::model::Location;
+use scim_harness::scenario::template::{Template, Vars};
+
+const VALID: &str = include_str!("fixtures/scenarios/good/every-form.yaml");
+const BUILTIN: &str = include_str!("../scenarios/entra-core.yaml");
+
+/// One edit to a text: replace a byte range with some (YAML-ish) characters.
+#[derive(Debug, Clone)]
+struct Edit {
+    at: usize,
+    remove: usize,
+    insert: String,
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    (
+        any::<usize>(),
+        0usize..40,
+        prop::string::string_regex("[-:{}\\[\\]\"' \n\t&*!|>#%@,a-z0-9]{0,12}").expect("regex"),
+    )
+        .prop_map(|(at, remove, insert)| Edit { at, remove, insert })
+}
+
+fn apply(text: &str, edits: &[Edit]) -> String {
+    let mut out = text.to_string();
+    for edit in edits {
+        let mut start = edit.at % (out.len() + 1);
+        while !out.is_char_boundary(start) {
+            start -= 1;
+        }
+        let mut end = (start + edit.remove).min(out.len());
+        while !out.is_char_boundary(end) {
+            end += 1;
+        }
+        out.replace_range(start..end, &edit.insert);
+    }
+    out
+}
+
+fn opts() -> LoadOptions {
+    LoadOptions {
+        extra_vars: vec!["tenant".into()],
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_text_never_panics(text in "\\PC{0,400}") {
+        let _ = load_str("fuzz.yaml", &text, &opts()).map_err(|e| e.to_string());
+    }
+
+    #[test]
+    fn yaml_shaped_text_never_panics(text in "[-:{}\\[\\]\"' \n&*!|>#a-z0-9]{0,300}") {
+        let _ = load_str("fuzz.yaml", &text, &opts()).map_err(|e| e.to_string());
+    }
+
+    #[test]
+    fn damaged_valid_files_never_panic(edits in prop::collection::vec(edit(), 1..4)) {
+        for base in [VALID, BUILTIN] {
+            let text = apply(base, &edits);
+            if let Err(error) = load_str("damaged.yaml", &text, &opts()) {
+                let message = error.to_string();
+                prop_assert!(message.starts_with("error: "), "{}", message);
+            }
+        }
+    }
+
+    #[test]
+    fn templates_never_panic(text in "[{}|\" a-z.]{0,40}") {
+        let location = Location { file: "t.yaml".into(), line: 1, column: 1 };
+        if let Ok(template) = Template::parse(&text, location) {
+            let _ = template.render(&Vars::new());
+        }
+    }
+
+    #[test]
+    fn text_without_braces_renders_as_itself(text in "[^{]{0,60}") {
+        let location = Location { file: "t.yaml".into(), line: 1, column: 1 };
+        let template = Template::parse(&text, location).expect("no placeholders");
+        prop_assert_eq!(template.render(&Vars::new()).expect("no variables"), text);
+    }
+}
