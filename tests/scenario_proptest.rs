@@ -73,6 +73,16 @@ proptest! {
     }
 
     #[test]
+    fn deep_nesting_is_refused_not_a_stack_overflow(depth in 0usize..400, maps in any::<bool>()) {
+        let (open, close) = if maps { ("{a: ", "}") } else { ("[", "]") };
+        let nested = format!("{}1{}", open.repeat(depth), close.repeat(depth));
+        let text = format!(
+            "title: t\nsteps:\n  - name: a\n    title: b\n    request: {{method: POST, path: /Users, body: {nested}}}\n"
+        );
+        let _ = load_str("deep.yaml", &text, &opts());
+    }
+
+    #[test]
     fn templates_never_panic(text in "[{}|\" a-z.]{0,40}") {
         let location = Location { file: "t.yaml".into(), line: 1, column: 1 };
         if let Ok(template) = Template::parse(&text, location) {
