@@ -42,6 +42,96 @@ fn apply(text: &str, edits: &[Edit]) -> String {
     out
 }
 
+/// YAML values of every shape, including the awkward ones (empty mappings, wrong types).
+fn shape() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec![
+        "{}",
+        "[]",
+        "\"\"",
+        "x",
+        "1",
+        "-1",
+        "99999999999999999999",
+        "1.5",
+        "true",
+        "null",
+        "[1, x]",
+        "[[]]",
+        "{a: 1}",
+        "{bearer: x}",
+        "{bearer: {}}",
+        "{redact: []}",
+        "{redact: [1]}",
+        "{redact: x}",
+        "{equals: 1, exists: true}",
+        "{exists: true}",
+        "{exists: false}",
+        "{one_of: x}",
+        "{one_of: [\"{{x}}\"]}",
+        "{type: x}",
+        "{type: integer}",
+        "{total: 1}",
+        "{contains: [x]}",
+        "/id",
+        "/~",
+        "header:",
+        "header:X",
+        "\"{{\"",
+        "\"{{x}}\"",
+        "\"{{guid|x}}\"",
+        "\"{{run.prefix | upper}}\"",
+        "[200, 2000]",
+        "&a [*a]",
+    ])
+}
+
+/// A valid value for each slot of [`shapes_document`].
+const VALID_SLOTS: [&str; 12] = [
+    "x",
+    "token",
+    "x",
+    "{a: 1}",
+    "/id",
+    "true",
+    "/Users/x",
+    "200",
+    "{total: 1}",
+    "1",
+    "1",
+    "{exists: true}",
+];
+
+/// A one-step scenario with a value slot in every key that takes several shapes.
+fn shapes_document(values: &[&str; 12]) -> String {
+    format!(
+        "title: t\nvars: {{v: {}}}\nsteps:\n  - name: a\n    title: b\n    auth: {}\n    \
+         request: {{method: GET, path: /Users, query: {{q: {}}}, body: {}}}\n    \
+         capture: {{c: {}}}\n    snapshot: {}\n    cleanup: {{method: DELETE, path: {}}}\n    \
+         expect:\n      - {{id: a, title: b, requirement: c, status: {}, list: {}, \
+         attributes: {{x: {}}}, json: {{/x: {}}}, headers: {{X: {}}}}}\n",
+        values[0],
+        values[1],
+        values[2],
+        values[3],
+        values[4],
+        values[5],
+        values[6],
+        values[7],
+        values[8],
+        values[9],
+        values[10],
+        values[11],
+    )
+}
+
+#[test]
+fn the_shapes_document_is_valid_as_is() {
+    let text = shapes_document(&VALID_SLOTS);
+    if let Err(error) = load_str("shapes.yaml", &text, &opts()) {
+        panic!("{error}");
+    }
+}
+
 fn opts() -> LoadOptions {
     LoadOptions {
         extra_vars: vec!["tenant".into()],
@@ -70,6 +160,20 @@ proptest! {
                 prop_assert!(message.starts_with("error: "), "{}", message);
             }
         }
+    }
+
+    #[test]
+    fn every_key_with_every_shape_never_panics(
+        changes in prop::collection::vec((0usize..12, shape()), 1..3)
+    ) {
+        // One or two slots take an arbitrary shape, the rest stay valid, so validation reaches
+        // the odd value instead of stopping at an earlier error.
+        let mut values = VALID_SLOTS;
+        for (slot, value) in changes {
+            values[slot] = value;
+        }
+        let text = shapes_document(&values);
+        let _ = load_str("shapes.yaml", &text, &opts()).map_err(|e| e.to_string());
     }
 
     #[test]

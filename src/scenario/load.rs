@@ -443,18 +443,17 @@ impl Loader<'_> {
                         .with_hint(hint)),
                 }
             }
-            Node::Map(entries) => {
-                let (key, _) = entries
-                    .iter()
-                    .find(|(key, _)| key.value != "bearer")
-                    .unwrap_or(&entries[0]);
-                Err(self
+            Node::Map(entries) => match entries.iter().find(|(key, _)| key.value != "bearer") {
+                Some((key, _)) => Err(self
                     .error(
                         self.at(key),
                         format!("unknown key `{}` in `auth`", key.value),
                     )
-                    .with_hint(did_you_mean(&key.value, &["bearer"], "the only key is")))
-            }
+                    .with_hint(did_you_mean(&key.value, &["bearer"], "the only key is"))),
+                None => Err(self
+                    .error(self.at(node), "`auth` as a mapping needs `bearer`")
+                    .with_hint(hint)),
+            },
             Node::String(word) => Err(self
                 .error(self.at(node), format!("unknown auth `{word}`"))
                 .with_hint(match closest(word, ["token", "none"]) {
