@@ -42,5 +42,9 @@ fn bad_scenarios_fail_with_their_golden_error() {
             ));
         }
     }
-    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{}\n(if the new messages are right: UPDATE_GOLDEN=1 cargo test --test scenario_errors)",
+        mismatches.join("\n")
+    );
 }

@@ -62,7 +62,8 @@ impl fmt::Display for ScenarioError {
         if let Some(location) = &self.location {
             write!(f, "\n{}--> {location}", " ".repeat(width))?;
             if let Some(line) = &self.source_line {
-                let column = location.column.max(1) as usize;
+                let (line, column) = crop(line, location.column.max(1) as usize);
+                let line = line.as_str();
                 let indent: String = line
                     .chars()
                     .take(column - 1)
@@ -81,6 +82,31 @@ impl fmt::Display for ScenarioError {
         }
         Ok(())
     }
+}
+
+/// Source lines longer than this are shown as a window around the column.
+const MAX_SHOWN_CHARS: usize = 100;
+
+/// The part of `line` to show and the column within it: long lines (minified JSON, a fuzzed
+/// file) are cut to a window around `column`, marked with `…`.
+fn crop(line: &str, column: usize) -> (String, usize) {
+    let length = line.chars().count();
+    if length <= MAX_SHOWN_CHARS {
+        return (line.to_string(), column);
+    }
+    let start = column
+        .saturating_sub(MAX_SHOWN_CHARS / 2)
+        .min(length.saturating_sub(MAX_SHOWN_CHARS));
+    let mut shown: String = line.chars().skip(start).take(MAX_SHOWN_CHARS).collect();
+    let mut column = column - start;
+    if start > 0 {
+        shown.insert(0, '…');
+        column += 1;
+    }
+    if start + MAX_SHOWN_CHARS < length {
+        shown.push('…');
+    }
+    (shown, column)
 }
 
 /// How many characters the caret underlines: the quoted string, or the word (key or scalar),
@@ -155,6 +181,33 @@ mod tests {
         );
         let plain = ScenarioError::new("empty").with_hint("write something");
         assert_eq!(plain.to_string(), "error: empty\n = hint: write something");
+    }
+
+    #[test]
+    fn long_lines_are_cropped_around_the_column() {
+        let line = format!("{}metod{}", "x".repeat(300), "y".repeat(300));
+        let error = ScenarioError::new("bad")
+            .at(Location {
+                file: "f.yaml".into(),
+                line: 1,
+                column: 301,
+            })
+            .with_source(&line);
+        let text = error.to_string();
+        let shown = text.lines().nth(3).unwrap();
+        let caret = text.lines().nth(4).unwrap();
+        assert!(
+            shown.starts_with("1 | …x") && shown.ends_with("y…"),
+            "{shown}"
+        );
+        assert_eq!(
+            shown.chars().position(|c| c == 'm'),
+            caret.chars().position(|c| c == '^')
+        );
+        assert!(
+            caret.ends_with("^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^"),
+            "{caret}"
+        );
     }
 
     #[test]

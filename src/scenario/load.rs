@@ -22,6 +22,13 @@ pub const MAX_FILE_BYTES: usize = 1024 * 1024;
 /// More steps than this in one scenario are refused.
 pub const MAX_STEPS: usize = 500;
 
+/// YAML nodes (after alias expansion) a scenario file may hold.
+const MAX_YAML_NODES: usize = 100_000;
+
+/// Nesting a scenario file may have. Deserializing one level of a JSON body takes tens of KiB
+/// of stack in a debug build, so serde-saphyr's default (64) would overflow a 2 MiB thread first.
+const MAX_YAML_DEPTH: usize = 32;
+
 /// Variables the runner always defines.
 const BUILTIN_VARS: [&str; 2] = ["run.prefix", "run.id"];
 
@@ -131,7 +138,16 @@ impl Scope {
 
 impl Loader<'_> {
     fn load(&self, text: &str) -> Result<Scenario, ScenarioError> {
+        // Far above any real scenario (500 steps of large bodies stay under 100k nodes), and low
+        // enough that an alias bomb fails in milliseconds instead of seconds.
+        let mut budget = serde_saphyr::Budget::default();
+        budget.max_nodes = MAX_YAML_NODES;
+        budget.max_depth = MAX_YAML_DEPTH;
+        let mut alias_limits = serde_saphyr::options::AliasLimits::default();
+        alias_limits.max_total_replayed_events = MAX_YAML_NODES;
         let options = serde_saphyr::options! {
+            budget: Some(budget),
+            alias_limits: alias_limits,
             strict_booleans: true,
             with_snippet: false,
         };
@@ -190,16 +206,32 @@ impl Loader<'_> {
             } => ScenarioError::new(format!(
                 "wrong type: expected {expected}, found {unexpected}"
             )),
-            E::Budget { breach, .. } => ScenarioError::new(format!(
-                "the YAML expands too much or nests too deeply (limit reached: {breach:?})"
+            E::Budget { .. }
+            | E::AliasReplayLimitExceeded { .. }
+            | E::AliasExpansionLimitExceeded { .. }
+            | E::AliasReplayStackDepthExceeded { .. } => ScenarioError::new(format!(
+                "the YAML expands too much or nests too deeply ({})",
+                strip_location(&original.to_string(), original.location())
             ))
             .with_hint(
                 "aliases and nesting are limited so that a hostile file cannot exhaust memory",
             ),
-            _ => ScenarioError::new(format!(
-                "invalid YAML: {}",
-                strip_location(&original.to_string(), original.location())
-            )),
+            E::DuplicateMappingKey { key, .. } => ScenarioError::new(match key {
+                Some(key) => format!("duplicate key `{key}`"),
+                None => "duplicate key".to_string(),
+            })
+            .with_hint("each key may appear once in a mapping"),
+            E::MultipleDocuments { .. } => {
+                ScenarioError::new("the file holds several YAML documents; a scenario is one")
+                    .with_hint("remove the `---` line, or split the file")
+            }
+            _ => {
+                let message = strip_location(&original.to_string(), original.location());
+                ScenarioError::new(match type_mismatch(&message) {
+                    Some(expected) => format!("wrong type: expected {expected}"),
+                    None => format!("invalid YAML: {message}"),
+                })
+            }
         };
         match location {
             Some(location) => base.at(location),
@@ -346,15 +378,17 @@ impl Loader<'_> {
             captures.push(self.capture(key, value)?);
         }
         let mut expect = Vec::with_capacity(raw.expect.len());
-        for expectation in &raw.expect {
-            let expectation = self.expectation(expectation, scope)?;
+        for raw_expectation in &raw.expect {
+            let expectation = self.expectation(raw_expectation, scope)?;
             if let Some(first) = expectation_ids.get(&expectation.id) {
+                let hint = format!(
+                    "check ids are stable names for CI filters; `{}` is already used at line {}",
+                    expectation.id, first.line
+                );
+                let message = format!("duplicate check id `{}`", expectation.id);
                 return Err(self
-                    .error(expectation.location.clone(), format!("duplicate check id `{}`", expectation.id))
-                    .with_hint(format!(
-                        "check ids are stable names for CI filters; `{}` is already used at line {}",
-                        expectation.id, first.line
-                    )));
+                    .error(self.at(&raw_expectation.value.id), message)
+                    .with_hint(hint));
             }
             expectation_ids.insert(expectation.id.clone(), expectation.location.clone());
             expect.push(expectation);
@@ -409,18 +443,17 @@ impl Loader<'_> {
                         .with_hint(hint)),
                 }
             }
-            Node::Map(entries) => {
-                let (key, _) = entries
-                    .iter()
-                    .find(|(key, _)| key.value != "bearer")
-                    .unwrap_or(&entries[0]);
-                Err(self
+            Node::Map(entries) => match entries.iter().find(|(key, _)| key.value != "bearer") {
+                Some((key, _)) => Err(self
                     .error(
                         self.at(key),
                         format!("unknown key `{}` in `auth`", key.value),
                     )
-                    .with_hint(did_you_mean(&key.value, &["bearer"], "the only key is")))
-            }
+                    .with_hint(did_you_mean(&key.value, &["bearer"], "the only key is"))),
+                None => Err(self
+                    .error(self.at(node), "`auth` as a mapping needs `bearer`")
+                    .with_hint(hint)),
+            },
             Node::String(word) => Err(self
                 .error(self.at(node), format!("unknown auth `{word}`"))
                 .with_hint(match closest(word, ["token", "none"]) {
@@ -1042,6 +1075,18 @@ fn did_you_mean(wanted: &str, valid: &[&str], label: &str) -> String {
         Some(close) => format!("did you mean `{close}`? {label}: {list}"),
         None => format!("{label}: {list}"),
     }
+}
+
+/// Plain words for serde-saphyr's "expected …" messages, which are type mismatches.
+fn type_mismatch(message: &str) -> Option<&'static str> {
+    Some(match message {
+        "expected sequence start" => "a list",
+        "expected mapping start" => "a mapping",
+        "expected string scalar" => "a string",
+        "invalid u64" | "invalid u16" => "a non-negative integer",
+        "invalid boolean (strict mode expects true/false)" => "`true` or `false`",
+        _ => return None,
+    })
 }
 
 /// serde-saphyr appends " at line L, column C" to its messages; the location is shown separately.
