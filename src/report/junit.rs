@@ -23,6 +23,13 @@ pub fn render(result: &RunResult) -> Result<String, quick_junit::SerializeError>
 fn suite(scenario: &ScenarioResult) -> TestSuite {
     let mut suite = TestSuite::new(scenario.name.as_str());
     suite.set_time(scenario.duration);
+    if let Some(reason) = &scenario.skipped {
+        let mut status = TestCaseStatus::skipped();
+        status.set_message(reason.as_str());
+        let mut case = TestCase::new(scenario.name.as_str(), status);
+        case.set_classname(scenario.name.as_str());
+        suite.add_test_case(case);
+    }
     for step in &scenario.steps {
         suite.add_test_cases(step_cases(scenario, step));
     }

@@ -152,6 +152,9 @@ impl<W: Write> Listener for TerminalReporter<W> {
 
     fn scenario_finished(&mut self, result: &ScenarioResult) {
         let mut text = String::new();
+        if let Some(reason) = &result.skipped {
+            text.push_str(&format!("  {} {reason}\n", "SKIP".yellow().bold()));
+        }
         for cleanup in &result.cleanup {
             let outcome = match &cleanup.outcome {
                 Ok(status) => status.to_string(),
@@ -301,6 +304,9 @@ fn pretty(body: &str) -> String {
 
 pub fn summary_text(t: &Tally, seconds: f64) -> String {
     let mut parts = vec![format!("{} steps", t.steps)];
+    if t.scenarios_skipped > 0 {
+        parts.push(format!("{} scenarios skipped", t.scenarios_skipped));
+    }
     if t.steps_skipped > 0 {
         parts.push(format!("{} skipped", t.steps_skipped));
     }

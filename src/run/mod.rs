@@ -3,6 +3,7 @@
 //! undoes everything the run created. It produces a [`result::RunResult`] and never prints:
 //! progress goes to a [`Listener`].
 
+mod features;
 pub mod http;
 mod interrupt;
 mod ledger;
@@ -24,6 +25,7 @@ use crate::snapshot::{SnapshotKey, SnapshotMeta, SnapshotOutcome, SnapshotStore,
 use http::{HttpClient, WireResponse};
 pub use interrupt::Interrupt;
 pub use selection::{Selection, glob};
+use features::FeatureProbe;
 use ledger::Ledger;
 use request::{BuiltRequest, build_request};
 use result::{
@@ -71,12 +73,16 @@ pub async fn run(
 ) -> RunResult {
     let started = Instant::now();
     let mut results = Vec::with_capacity(scenarios.len());
+    let mut features = FeatureProbe::default();
     for scenario in scenarios {
         if config.interrupt.is_set() {
             break;
         }
         listener.scenario_started(scenario);
-        let result = run_scenario(scenario, config, listener).await;
+        let result = match features.missing(&scenario.requires, config).await {
+            Ok(()) => run_scenario(scenario, config, listener).await,
+            Err(reason) => ScenarioResult::skipped(scenario, reason),
+        };
         listener.scenario_finished(&result);
         results.push(result);
     }
@@ -135,6 +141,7 @@ async fn run_scenario(
         name: scenario.name.clone(),
         title: scenario.title.clone(),
         source: scenario.source.to_string(),
+        skipped: None,
         steps,
         cleanup,
         duration: started.elapsed(),

@@ -33,11 +33,27 @@ pub struct ScenarioResult {
     pub name: String,
     pub title: String,
     pub source: String,
+    /// Why the scenario did not run: the target lacks a feature it requires.
+    pub skipped: Option<String>,
     pub steps: Vec<StepResult>,
     /// The requests that undid what the scenario created, in the order they ran.
     pub cleanup: Vec<CleanupResult>,
     #[serde(serialize_with = "as_millis")]
     pub duration: Duration,
+}
+
+impl ScenarioResult {
+    pub fn skipped(scenario: &crate::scenario::model::Scenario, reason: String) -> Self {
+        ScenarioResult {
+            name: scenario.name.clone(),
+            title: scenario.title.clone(),
+            source: scenario.source.to_string(),
+            skipped: Some(reason),
+            steps: Vec::new(),
+            cleanup: Vec::new(),
+            duration: Duration::ZERO,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -143,6 +159,7 @@ pub struct CleanupResult {
 /// Counts for the summary line and the exit code.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Tally {
+    pub scenarios_skipped: usize,
     pub steps: usize,
     pub steps_skipped: usize,
     pub steps_errored: usize,
@@ -163,6 +180,9 @@ impl RunResult {
     pub fn tally(&self) -> Tally {
         let mut t = Tally::default();
         for scenario in &self.scenarios {
+            if scenario.skipped.is_some() {
+                t.scenarios_skipped += 1;
+            }
             for step in &scenario.steps {
                 t.steps += 1;
                 match &step.status {

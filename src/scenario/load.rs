@@ -11,7 +11,7 @@ use serde_saphyr::Spanned;
 
 use super::error::{ScenarioError, closest};
 use super::model::{
-    Assertion, Auth, Body, Capture, CaptureSource, Expectation, JsonType, ListAssertion, Location,
+    Assertion, Auth, Body, Capture, CaptureSource, Expectation, Feature, JsonType, ListAssertion, Location,
     Method, RequestSpec, Scenario, Severity, SnapshotSpec, Step, ValueCheck, VarDef,
 };
 use super::raw::{Node, RawExpectation, RawList, RawRequest, RawScenario, RawStep};
@@ -314,6 +314,20 @@ impl Loader<'_> {
             steps.push(self.step(raw_step.value, location, &mut scope, &mut expectation_ids)?);
         }
 
+        let mut requires = Vec::with_capacity(raw.requires.len());
+        for feature in &raw.requires {
+            let Some(known) = Feature::from_name(&feature.value) else {
+                let names: Vec<&str> = Feature::ALL.iter().map(|f| f.name()).collect();
+                return Err(self
+                    .error(
+                        self.at(feature),
+                        format!("unknown feature `{}` in `requires`", feature.value),
+                    )
+                    .with_hint(format!("known features: {}", names.join(", "))));
+            };
+            requires.push(known);
+        }
+
         Ok(Scenario {
             name,
             title,
@@ -321,6 +335,7 @@ impl Loader<'_> {
             source: self.file.clone(),
             requirements: raw.requirements,
             profiles: raw.profiles.into_iter().map(|p| p.value).collect(),
+            requires,
             vars,
             steps,
         })

@@ -37,9 +37,39 @@ pub struct Scenario {
     pub requirements: Vec<String>,
     /// Profiles whose default suite includes this scenario; empty means "only when named".
     pub profiles: Vec<String>,
+    /// Optional SCIM features the scenario needs; where the target lacks one, the scenario is
+    /// skipped with the reason, never failed.
+    pub requires: Vec<Feature>,
     /// Scenario variables, in file order; each may use built-ins and earlier variables.
     pub vars: Vec<VarDef>,
     pub steps: Vec<Step>,
+}
+
+/// An optional SCIM feature, probed once per run on the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Feature {
+    /// A `/Groups` endpoint (Entra provisions groups only where one exists).
+    Groups,
+    /// PATCH, as `/ServiceProviderConfig` advertises it.
+    Patch,
+    /// The enterprise extension's `manager`, as `/Schemas` advertises it.
+    Manager,
+}
+
+impl Feature {
+    pub const ALL: [Feature; 3] = [Feature::Groups, Feature::Patch, Feature::Manager];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Feature::Groups => "groups",
+            Feature::Patch => "patch",
+            Feature::Manager => "manager",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Feature> {
+        Feature::ALL.into_iter().find(|f| f.name() == name)
+    }
 }
 
 #[derive(Debug, Clone)]

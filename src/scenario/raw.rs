@@ -21,6 +21,8 @@ pub(crate) struct RawScenario {
     #[serde(default)]
     pub profiles: Vec<Spanned<String>>,
     #[serde(default)]
+    pub requires: Vec<Spanned<String>>,
+    #[serde(default)]
     pub vars: OrderedMap<Spanned<String>>,
     pub steps: Spanned<Vec<Spanned<RawStep>>>,
 }
