@@ -65,7 +65,13 @@ pub struct RunArgs {
     pub url: Option<String>,
 
     /// The bearer token Entra would send (Entra's "Secret Token"). Never printed or written.
-    #[arg(long, env = "SCIM_TOKEN", hide_env_values = true, value_name = "TOKEN", conflicts_with = "token_file")]
+    #[arg(
+        long,
+        env = "SCIM_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN",
+        conflicts_with = "token_file"
+    )]
     pub token: Option<String>,
 
     /// Read the bearer token from this file (surrounding whitespace is ignored).
@@ -195,7 +201,11 @@ pub struct SnapshotDirArgs {
 #[derive(Debug, Args)]
 pub struct SelectArgs {
     /// A snapshot name (file stem, or a unique prefix of it).
-    #[arg(value_name = "NAME", required_unless_present = "all", conflicts_with = "all")]
+    #[arg(
+        value_name = "NAME",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
     pub name: Option<String>,
 
     /// Every pending snapshot.

@@ -21,14 +21,21 @@ pub enum FailOn {
 }
 
 /// Every finding of a run, as stable keys: `scenario/step/check-id`, `scenario/step/snapshot`,
-/// `scenario/step/no-answer`, `scenario/cleanup`.
+/// `scenario/step/no-answer`, `scenario/step/skipped`, `scenario/cleanup`.
 pub fn findings(result: &RunResult, fail_on: FailOn) -> BTreeSet<String> {
     let mut keys = BTreeSet::new();
     for scenario in &result.scenarios {
         for step in &scenario.steps {
             let prefix = format!("{}/{}", scenario.name, step.name);
-            if matches!(step.status, StepStatus::Error { .. }) {
-                keys.insert(format!("{prefix}/no-answer"));
+            match step.status {
+                StepStatus::Error { .. } => {
+                    keys.insert(format!("{prefix}/no-answer"));
+                }
+                // A step that could not be sent tests nothing: a run that skips steps is not green.
+                StepStatus::Skipped { .. } => {
+                    keys.insert(format!("{prefix}/skipped"));
+                }
+                StepStatus::Completed => {}
             }
             for check in &step.checks {
                 let counts = match check.outcome {
@@ -130,8 +137,16 @@ mod tests {
         std::fs::write(&path, "findngs: []\n").unwrap();
         let error = Expectations::load(&path).unwrap_err().to_string();
         assert!(error.contains("known.yaml"), "{error}");
-        std::fs::write(&path, "findings:\n  - entra-core/create-user/create.created\n").unwrap();
+        std::fs::write(
+            &path,
+            "findings:\n  - entra-core/create-user/create.created\n",
+        )
+        .unwrap();
         let loaded = Expectations::load(&path).unwrap();
-        assert!(loaded.findings.contains("entra-core/create-user/create.created"));
+        assert!(
+            loaded
+                .findings
+                .contains("entra-core/create-user/create.created")
+        );
     }
 }

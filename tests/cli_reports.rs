@@ -20,7 +20,10 @@ fn json_on_stdout_and_the_human_report_on_stderr() {
     assert_eq!(report["scenarios"][0]["name"], "entra-core");
     assert_eq!(report["tally"]["checks_failed"], 0);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("test-connection"), "human report on stderr: {stderr}");
+    assert!(
+        stderr.contains("test-connection"),
+        "human report on stderr: {stderr}"
+    );
 }
 
 #[test]
@@ -41,9 +44,15 @@ fn junit_and_json_files_carry_the_failure_with_its_reason() {
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(xml.starts_with("<?xml"), "{xml}");
     assert!(xml.contains(r#"<testsuite name="entra-core""#), "{xml}");
-    assert!(xml.contains(r#"name="deprovision.legacy-accepted""#), "{xml}");
+    assert!(
+        xml.contains(r#"name="deprovision.legacy-accepted""#),
+        "{xml}"
+    );
     assert!(xml.contains("<failure"), "{xml}");
-    assert!(xml.contains("status: expected 200 or 204, got 400"), "{xml}");
+    assert!(
+        xml.contains("status: expected 200 or 204, got 400"),
+        "{xml}"
+    );
 
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
@@ -56,7 +65,10 @@ fn junit_and_json_files_carry_the_failure_with_its_reason() {
         .filter(|c| c["outcome"] == "fail")
         .map(|c| c["id"].as_str().unwrap())
         .collect();
-    assert!(failed.contains(&"deprovision.legacy-accepted"), "{failed:?}");
+    assert!(
+        failed.contains(&"deprovision.legacy-accepted"),
+        "{failed:?}"
+    );
 }
 
 #[test]

@@ -48,7 +48,11 @@ fn assert_quirk_fails(quirk: Quirk, check_id: &str) {
         "quirk {quirk:?} should fail {check_id}:\n{stdout}"
     );
     if quirk != Quirk::PostWithoutId {
-        assert_eq!(server.count("Users"), 0, "quirk {quirk:?}: users left behind");
+        assert_eq!(
+            server.count("Users"),
+            0,
+            "quirk {quirk:?}: users left behind"
+        );
     }
 }
 
@@ -69,7 +73,10 @@ fn rejecting_string_booleans_fails_the_legacy_disable() {
 
 #[test]
 fn case_sensitive_usernames_fail_the_other_case_match() {
-    assert_quirk_fails(Quirk::CaseSensitiveUsername, "match.username-case-insensitive");
+    assert_quirk_fails(
+        Quirk::CaseSensitiveUsername,
+        "match.username-case-insensitive",
+    );
 }
 
 #[test]
@@ -155,7 +162,15 @@ fn the_token_appears_in_no_output_and_no_file() {
     for server in [&accepting, &refusing] {
         let output = harness()
             .current_dir(dir.path())
-            .args(["run", "-v", "--update", "always", "--snapshots", "snaps", "--url"])
+            .args([
+                "run",
+                "-v",
+                "--update",
+                "always",
+                "--snapshots",
+                "snaps",
+                "--url",
+            ])
             .arg(server.url())
             .args(["--token", secret])
             .output()
@@ -166,13 +181,20 @@ fn the_token_appears_in_no_output_and_no_file() {
             String::from_utf8_lossy(&output.stderr)
         );
         assert!(!everything.contains(secret), "token printed:\n{everything}");
-        assert!(everything.contains("Bearer [redacted]"), "-v shows requests");
+        assert!(
+            everything.contains("Bearer [redacted]"),
+            "-v shows requests"
+        );
     }
     let files = walk(dir.path());
     assert!(!files.is_empty(), "snapshots were written");
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap_or_default();
-        assert!(!text.contains(secret), "token written to {}", file.display());
+        assert!(
+            !text.contains(secret),
+            "token written to {}",
+            file.display()
+        );
     }
 }
 

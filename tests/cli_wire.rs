@@ -31,7 +31,9 @@ fn recording_server() -> (String, Arc<Mutex<Vec<String>>>) {
                         if reader.read_line(&mut line).unwrap_or(0) == 0 {
                             return;
                         }
-                        if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        if let Some(value) =
+                            line.to_ascii_lowercase().strip_prefix("content-length:")
+                        {
                             content_length = value.trim().parse().unwrap_or(0);
                         }
                         let end = line == "\r\n";
@@ -63,7 +65,15 @@ fn recording_server() -> (String, Arc<Mutex<Vec<String>>>) {
 fn requests_carry_exactly_what_entra_sends() {
     let (url, requests) = recording_server();
     harness()
-        .args(["run", "entra-core", "--no-snapshots", "--url", &url, "--token", "t0k3n"])
+        .args([
+            "run",
+            "entra-core",
+            "--no-snapshots",
+            "--url",
+            &url,
+            "--token",
+            "t0k3n",
+        ])
         .assert()
         .code(1); // the recorder is no SCIM server; only the bytes matter here
     let requests = requests.lock().unwrap();
@@ -77,9 +87,18 @@ fn requests_carry_exactly_what_entra_sends() {
     );
     assert!(test_connection.contains("\r\nAuthorization: Bearer t0k3n\r\n"));
     let lower = test_connection.to_ascii_lowercase();
-    assert!(!lower.contains("\r\naccept:"), "no Accept header: {test_connection}");
-    assert!(!lower.contains("\r\nuser-agent:"), "no User-Agent: {test_connection}");
-    assert!(!lower.contains("content-type:"), "no Content-Type without a body");
+    assert!(
+        !lower.contains("\r\naccept:"),
+        "no Accept header: {test_connection}"
+    );
+    assert!(
+        !lower.contains("\r\nuser-agent:"),
+        "no User-Agent: {test_connection}"
+    );
+    assert!(
+        !lower.contains("content-type:"),
+        "no Content-Type without a body"
+    );
 
     let no_token = &requests[1];
     assert!(!no_token.to_ascii_lowercase().contains("authorization:"));

@@ -39,7 +39,10 @@ fn scim2_server_binary() -> Option<PathBuf> {
 fn start() -> Option<Scim2Server> {
     let Some(binary) = scim2_server_binary() else {
         let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
-        assert!(!in_ci, "scim2-server is not installed: .ci/run installs it into target/scim2-venv");
+        assert!(
+            !in_ci,
+            "scim2-server is not installed: .ci/run installs it into target/scim2-venv"
+        );
         eprintln!("skipped: scim2-server is not installed (run .ci/run, or set SCIM2_SERVER)");
         return None;
     };
@@ -60,20 +63,32 @@ fn start() -> Option<Scim2Server> {
     };
     let deadline = Instant::now() + Duration::from_secs(20);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "scim2-server did not start listening");
+        assert!(
+            Instant::now() < deadline,
+            "scim2-server did not start listening"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     Some(server)
 }
 
 fn expectations(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/expectations").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/expectations")
+        .join(name)
 }
 
 fn assert_findings_as_committed(profile: &str, expectations_file: &str) {
     let Some(server) = start() else { return };
     let output = harness()
-        .args(["run", "--no-snapshots", "--profile", profile, "--url", &server.base_url])
+        .args([
+            "run",
+            "--no-snapshots",
+            "--profile",
+            profile,
+            "--url",
+            &server.base_url,
+        ])
         .args(["--token", TOKEN, "--expect"])
         .arg(expectations(expectations_file))
         .output()

@@ -116,7 +116,9 @@ fn list_response(
     for wanted in &list.contains {
         let id = wanted.render(vars).map_err(|e| e.to_string())?;
         if !ids.contains(&id.as_str()) {
-            broken.push(format!("`Resources` does not contain the resource with id `{id}`"));
+            broken.push(format!(
+                "`Resources` does not contain the resource with id `{id}`"
+            ));
         }
     }
     for unwanted in &list.excludes {
@@ -274,11 +276,16 @@ fn value_check(
                 .is_some_and(|s| s.contains(&needle));
             (!matches).then(|| format!("{what}: expected it to contain `{needle}`, got {}", got()))
         }
-        ValueCheck::OneOf(options) => (!single.as_ref().is_some_and(|v| options.contains(v)))
-            .then(|| {
+        ValueCheck::OneOf(options) => {
+            (!single.as_ref().is_some_and(|v| options.contains(v))).then(|| {
                 let options: Vec<String> = options.iter().map(show).collect();
-                format!("{what}: expected one of {}, got {}", options.join(", "), got())
-            }),
+                format!(
+                    "{what}: expected one of {}, got {}",
+                    options.join(", "),
+                    got()
+                )
+            })
+        }
         ValueCheck::IsType(kind) => (!single.as_ref().is_some_and(|v| is_type(v, *kind)))
             .then(|| format!("{what}: expected {}, got {}", type_name(*kind), got())),
     };
@@ -321,7 +328,10 @@ fn type_name(kind: JsonType) -> &'static str {
 pub(super) fn has_schema(body: &Value, urn: &str) -> bool {
     body.get("schemas")
         .and_then(Value::as_array)
-        .is_some_and(|s| s.iter().any(|v| v.as_str().is_some_and(|u| u.eq_ignore_ascii_case(urn))))
+        .is_some_and(|s| {
+            s.iter()
+                .any(|v| v.as_str().is_some_and(|u| u.eq_ignore_ascii_case(urn)))
+        })
 }
 
 /// Which schema judges a resource: by its `schemas`, else by the endpoint it came from.
@@ -334,7 +344,11 @@ fn schema_for_resource(body: &Value, path: &str) -> ResourceSchema {
 }
 
 fn schema_for_path(path: &str) -> ResourceSchema {
-    if path.trim_start_matches('/').to_ascii_lowercase().starts_with("groups") {
+    if path
+        .trim_start_matches('/')
+        .to_ascii_lowercase()
+        .starts_with("groups")
+    {
         ResourceSchema::group()
     } else {
         ResourceSchema::user()

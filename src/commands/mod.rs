@@ -35,7 +35,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
 /// command from running is 3.
 pub fn exit_code_for(error: &anyhow::Error) -> u8 {
     let bad_input = error.chain().any(|cause| {
-        cause.is::<UsageError>() || cause.is::<ScenarioError>() || cause.is::<crate::snapshot::SnapshotError>()
+        cause.is::<UsageError>()
+            || cause.is::<ScenarioError>()
+            || cause.is::<crate::snapshot::SnapshotError>()
     });
     if bad_input {
         exit::USAGE

@@ -8,14 +8,14 @@ use std::time::Duration;
 use anyhow::{Context, anyhow};
 
 use super::{UsageError, runtime};
+use crate::checks::BUILT_IN_IDS;
 use crate::cli::{OutputFormat, RunArgs};
 use crate::exit;
+use crate::gate::{self, Comparison, Expectations, FailOn};
 use crate::report::terminal::TerminalReporter;
 use crate::report::{json, junit};
 use crate::run::http::{HttpClient, HttpSettings};
 use crate::run::result::{RunResult, TargetInfo};
-use crate::checks::BUILT_IN_IDS;
-use crate::gate::{self, Comparison, Expectations, FailOn};
 use crate::run::{Interrupt, RunConfig, Selection, Target};
 use crate::scenario::builtin::builtin_scenarios;
 use crate::scenario::load::LoadOptions;
@@ -141,7 +141,10 @@ impl Verdict {
             exit::INTERRUPTED
         } else if result.tally().could_not_run() {
             exit::COULD_NOT_RUN
-        } else if comparison.as_ref().map_or(!findings.is_empty(), |c| !c.is_clean()) {
+        } else if comparison
+            .as_ref()
+            .map_or(!findings.is_empty(), |c| !c.is_clean())
+        {
             exit::FINDINGS
         } else {
             exit::SUCCESS
@@ -159,7 +162,10 @@ impl Verdict {
         if let (Some(comparison), Some(file)) = (&self.comparison, expect_file) {
             let file = file.display();
             for key in &comparison.new {
-                text.push_str(&format!("{} {key} (not in {file})\n", "new finding:".red().bold()));
+                text.push_str(&format!(
+                    "{} {key} (not in {file})\n",
+                    "new finding:".red().bold()
+                ));
             }
             for key in &comparison.resolved {
                 text.push_str(&format!(
@@ -188,11 +194,17 @@ fn write_reports(args: &RunArgs, result: &RunResult, verdict: &Verdict) -> anyho
     }
     let needs_json = args.json.is_some() || args.format == OutputFormat::Json;
     if needs_json {
-        let text = json::render(result, verdict.code, &verdict.findings, verdict.comparison.as_ref())
-            .context("could not render the JSON report")?;
+        let text = json::render(
+            result,
+            verdict.code,
+            &verdict.findings,
+            verdict.comparison.as_ref(),
+        )
+        .context("could not render the JSON report")?;
         if let Some(path) = &args.json {
-            std::fs::write(path, &text)
-                .with_context(|| format!("could not write the JSON report to {}", path.display()))?;
+            std::fs::write(path, &text).with_context(|| {
+                format!("could not write the JSON report to {}", path.display())
+            })?;
         }
         if args.format == OutputFormat::Json {
             let mut out = io::stdout().lock();
@@ -215,7 +227,9 @@ fn watch_signals(interrupt: Interrupt, run_prefix: String) {
                 );
                 std::process::exit(i32::from(exit::INTERRUPTED));
             }
-            eprintln!("\ninterrupted: removing what this run created (press Ctrl-C again to abort)");
+            eprintln!(
+                "\ninterrupted: removing what this run created (press Ctrl-C again to abort)"
+            );
             interrupt.trigger();
         }
     });
@@ -318,7 +332,9 @@ fn load_scenarios(args: &RunArgs) -> anyhow::Result<Vec<Scenario>> {
 pub fn known_profiles() -> Vec<String> {
     let mut profiles: Vec<String> = Vec::new();
     for builtin in builtin_scenarios() {
-        if let Ok(scenario) = scenario::load::load_str(builtin.path, builtin.text, &LoadOptions::default()) {
+        if let Ok(scenario) =
+            scenario::load::load_str(builtin.path, builtin.text, &LoadOptions::default())
+        {
             for profile in scenario.profiles {
                 if !profiles.contains(&profile) {
                     profiles.push(profile);
@@ -353,7 +369,8 @@ fn check_profile(profile: &str) -> anyhow::Result<()> {
 }
 
 fn target_name_from_url(url: &str) -> anyhow::Result<String> {
-    let parsed = url::Url::parse(url).map_err(|e| UsageError(format!("--url `{url}` is not a URL: {e}")))?;
+    let parsed =
+        url::Url::parse(url).map_err(|e| UsageError(format!("--url `{url}` is not a URL: {e}")))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(UsageError(format!("--url `{url}` must be an http or https URL")).into());
     }
@@ -364,7 +381,13 @@ fn target_name_from_url(url: &str) -> anyhow::Result<String> {
         .trim_matches(|c| c == '[' || c == ']')
         .to_ascii_lowercase()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect())
 }
 

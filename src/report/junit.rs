@@ -71,7 +71,11 @@ fn step_cases(scenario: &ScenarioResult, step: &StepResult) -> Vec<TestCase> {
         }
         StepStatus::Completed => {}
     }
-    let exchange = step.exchange.as_ref().map(exchange_text).unwrap_or_default();
+    let exchange = step
+        .exchange
+        .as_ref()
+        .map(exchange_text)
+        .unwrap_or_default();
     for check in &step.checks {
         let mut case = TestCase::new(check.id.as_str(), check_status(check, &exchange));
         case.set_classname(classname.as_str());

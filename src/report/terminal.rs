@@ -57,7 +57,11 @@ impl<W: Write> TerminalReporter<W> {
         if self.failed_write.is_some() {
             return;
         }
-        if let Err(e) = self.out.write_all(text.as_bytes()).and_then(|_| self.out.flush()) {
+        if let Err(e) = self
+            .out
+            .write_all(text.as_bytes())
+            .and_then(|_| self.out.flush())
+        {
             self.failed_write = Some(e);
         }
     }
@@ -179,14 +183,19 @@ impl<W: Write> Listener for TerminalReporter<W> {
 }
 
 fn step_label(step: &StepResult) -> ColoredString {
-    let worst = step.checks.iter().map(|c| c.outcome).fold(Outcome::Pass, |worst, o| {
-        match (worst, o) {
+    let worst = step
+        .checks
+        .iter()
+        .map(|c| c.outcome)
+        .fold(Outcome::Pass, |worst, o| match (worst, o) {
             (Outcome::Fail, _) | (_, Outcome::Fail) => Outcome::Fail,
             (Outcome::Warn, _) | (_, Outcome::Warn) => Outcome::Warn,
             _ => Outcome::Pass,
-        }
-    });
-    let snapshot_finding = step.snapshot.as_ref().is_some_and(SnapshotResult::is_finding);
+        });
+    let snapshot_finding = step
+        .snapshot
+        .as_ref()
+        .is_some_and(SnapshotResult::is_finding);
     match worst {
         Outcome::Fail => "FAIL".red().bold(),
         _ if snapshot_finding => "DIFF".red().bold(),
@@ -228,9 +237,15 @@ fn snapshot_text(snapshot: &SnapshotResult) -> String {
         SnapshotResult::Written { file } => {
             format!("        {} {file}\n", "snapshot written:".cyan())
         }
-        SnapshotResult::New { file, pending, required } => {
+        SnapshotResult::New {
+            file,
+            pending,
+            required,
+        } => {
             let what = if *required {
-                "snapshot missing (baselines are required here):".red().bold()
+                "snapshot missing (baselines are required here):"
+                    .red()
+                    .bold()
             } else {
                 "new snapshot:".cyan()
             };
@@ -240,7 +255,11 @@ fn snapshot_text(snapshot: &SnapshotResult) -> String {
             );
             format!("        {what} {file}{review}\n")
         }
-        SnapshotResult::Changed { file, diff, pending } => {
+        SnapshotResult::Changed {
+            file,
+            diff,
+            pending,
+        } => {
             let mut text = format!("        {} {file}\n", "snapshot changed:".red().bold());
             for line in diff {
                 text.push_str(&format!("          {}\n", diff_line(line)));
@@ -273,7 +292,12 @@ fn diff_line(line: &DiffLine) -> ColoredString {
 }
 
 fn exchange_text(exchange: &Exchange) -> String {
-    let mut text = format!("        {} {} {}\n", ">".dimmed(), exchange.method, exchange.url);
+    let mut text = format!(
+        "        {} {} {}\n",
+        ">".dimmed(),
+        exchange.method,
+        exchange.url
+    );
     for (name, value) in &exchange.request_headers {
         text.push_str(&format!("        {} {name}: {value}\n", ">".dimmed()));
     }

@@ -19,7 +19,11 @@ pub struct FeatureProbe {
 
 impl FeatureProbe {
     /// `Err(reason)` for the first required feature the target lacks.
-    pub async fn missing(&mut self, required: &[Feature], config: &RunConfig) -> Result<(), String> {
+    pub async fn missing(
+        &mut self,
+        required: &[Feature],
+        config: &RunConfig,
+    ) -> Result<(), String> {
         for &feature in required {
             let found = match self.known.get(&feature) {
                 Some(found) => found.clone(),
@@ -65,9 +69,9 @@ async fn probe(feature: Feature, config: &RunConfig) -> Result<(), String> {
         Feature::Manager => {
             let path = format!("/Schemas/{SCHEMA_ENTERPRISE_USER}");
             match get(config, &path).await {
-                Some((200, Some(schema))) if !has_attribute(&schema, "manager") => Err(
-                    "/Schemas describes the enterprise extension without `manager`".to_string(),
-                ),
+                Some((200, Some(schema))) if !has_attribute(&schema, "manager") => {
+                    Err("/Schemas describes the enterprise extension without `manager`".to_string())
+                }
                 Some((404, _)) => match get(config, "/Schemas").await {
                     Some((200, Some(list))) if lists_schemas(&list) => Err(
                         "/Schemas does not list the enterprise extension, so it has no `manager`"
@@ -85,7 +89,10 @@ async fn get(config: &RunConfig, path_and_query: &str) -> Option<(u16, Option<Va
     let base = config.target.base_url.trim_end_matches('/');
     let mut headers = Vec::new();
     if let Some(token) = &config.target.token {
-        headers.push(("Authorization".to_string(), format!("Bearer {}", token.expose())));
+        headers.push((
+            "Authorization".to_string(),
+            format!("Bearer {}", token.expose()),
+        ));
     }
     let request = WireRequest {
         method: "GET",

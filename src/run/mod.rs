@@ -8,8 +8,8 @@ pub mod http;
 mod interrupt;
 mod ledger;
 mod request;
-mod selection;
 pub mod result;
+mod selection;
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -22,16 +22,16 @@ use crate::scenario::template::Vars;
 use crate::secret::SecretString;
 use crate::snapshot::redact::{Redactions, exchange_document, redact};
 use crate::snapshot::{SnapshotKey, SnapshotMeta, SnapshotOutcome, SnapshotStore, diff_lines};
+use features::FeatureProbe;
 use http::{HttpClient, WireResponse};
 pub use interrupt::Interrupt;
-pub use selection::{Selection, glob};
-use features::FeatureProbe;
 use ledger::Ledger;
 use request::{BuiltRequest, build_request};
 use result::{
-    CheckResult, Exchange, Outcome, ResponseRecord, RunResult, ScenarioResult, SnapshotResult,
-    StepResult, StepStatus, TargetInfo,
+    Exchange, ResponseRecord, RunResult, ScenarioResult, SnapshotResult, StepResult, StepStatus,
+    TargetInfo,
 };
+pub use selection::{Selection, glob};
 
 /// Where the requests go and with which credentials.
 #[derive(Debug, Clone)]
@@ -118,10 +118,16 @@ async fn run_scenario(
     let captured_by: HashMap<&str, &str> = scenario
         .steps
         .iter()
-        .flat_map(|s| s.captures.iter().map(move |c| (c.var.as_str(), s.name.as_str())))
+        .flat_map(|s| {
+            s.captures
+                .iter()
+                .map(move |c| (c.var.as_str(), s.name.as_str()))
+        })
         .collect();
 
     let mut ledger = Ledger::default();
+    // Captures that found nothing, and why: the steps that need them are skipped with the reason.
+    let mut missed: HashMap<String, String> = HashMap::new();
     let mut steps = Vec::with_capacity(scenario.steps.len());
     for (position, step) in scenario.steps.iter().enumerate() {
         if config.interrupt.is_set() {
@@ -132,7 +138,7 @@ async fn run_scenario(
             index: position + 1,
             captured_by: &captured_by,
         };
-        let result = run_step(&context, step, config, &mut vars, &mut ledger).await;
+        let result = run_step(&context, step, config, &mut vars, &mut ledger, &mut missed).await;
         listener.step_finished(scenario, &result);
         steps.push(result);
     }
@@ -169,6 +175,7 @@ async fn run_step(
     config: &RunConfig,
     vars: &mut Vars,
     ledger: &mut Ledger,
+    missed: &mut HashMap<String, String>,
 ) -> StepResult {
     let mut result = StepResult {
         index: context.index,
@@ -184,7 +191,7 @@ async fn run_step(
         Ok(built) => built,
         Err(missing) => {
             result.status = StepStatus::Skipped {
-                reason: skip_reason(&missing, context.captured_by),
+                reason: skip_reason(&missing, context.captured_by, missed),
             };
             return result;
         }
@@ -224,14 +231,21 @@ async fn run_step(
         body_text: &body_text,
         body: body.as_ref(),
     };
-    let mut captured = Vec::new();
     for capture in &step.captures {
         match capture_value(capture, &response, body.as_ref()) {
             Some(value) => {
-                vars.insert(capture.var.clone(), value.clone());
-                captured.push(capture.var.clone());
+                vars.insert(capture.var.clone(), value);
             }
-            None => result.checks.push(capture_failure(step, capture, &observed)),
+            None => {
+                let from = match &capture.source {
+                    CaptureSource::Body(pointer) => format!("no value at `{pointer}`"),
+                    CaptureSource::Header(name) => format!("no `{name}` header"),
+                };
+                missed.insert(
+                    capture.var.clone(),
+                    format!("{from} in its {} response", response.status),
+                );
+            }
         }
     }
     if let Some(cleanup) = &step.cleanup
@@ -240,7 +254,9 @@ async fn run_step(
         ledger.register(undo.wire, undo.display_url);
     }
     for expectation in &step.expect {
-        result.checks.push(checks::evaluate(expectation, &observed, vars));
+        result
+            .checks
+            .push(checks::evaluate(expectation, &observed, vars));
     }
     result.checks.extend(checks::built_in_checks(&observed));
     let scenario_name = &context.scenario.name;
@@ -252,21 +268,40 @@ async fn run_step(
         && let Some(store) = &config.snapshots
     {
         result.snapshot = Some(compare_snapshot(
-            store, context, step, config, vars, &response, body.as_ref(), &body_text, &built,
+            store,
+            context,
+            step,
+            config,
+            vars,
+            &response,
+            body.as_ref(),
+            &body_text,
+            &built,
         ));
     }
     result.exchange = Some(exchange_record(&built, Some((&response, body_text))));
     result
 }
 
-fn skip_reason(missing: &str, captured_by: &HashMap<&str, &str>) -> String {
+fn skip_reason(
+    missing: &str,
+    captured_by: &HashMap<&str, &str>,
+    missed: &HashMap<String, String>,
+) -> String {
     match captured_by.get(missing) {
-        Some(step) => format!("needs `{missing}`, which step `{step}` did not capture"),
+        Some(step) => match missed.get(missing) {
+            Some(why) => format!("needs `{missing}`, which step `{step}` did not capture: {why}"),
+            None => format!("needs `{missing}`, which step `{step}` did not capture"),
+        },
         None => format!("needs `{missing}`, which has no value"),
     }
 }
 
-fn capture_value(capture: &Capture, response: &WireResponse, body: Option<&Value>) -> Option<String> {
+fn capture_value(
+    capture: &Capture,
+    response: &WireResponse,
+    body: Option<&Value>,
+) -> Option<String> {
     match &capture.source {
         CaptureSource::Header(name) => response.header(name).map(str::to_string),
         CaptureSource::Body(pointer) => match body?.pointer(pointer)? {
@@ -274,27 +309,6 @@ fn capture_value(capture: &Capture, response: &WireResponse, body: Option<&Value
             Value::Number(n) => Some(n.to_string()),
             _ => None,
         },
-    }
-}
-
-fn capture_failure(step: &Step, capture: &Capture, observed: &Observed<'_>) -> CheckResult {
-    let from = match &capture.source {
-        CaptureSource::Body(pointer) => format!("the body at `{pointer}`"),
-        CaptureSource::Header(name) => format!("the `{name}` header"),
-    };
-    CheckResult {
-        id: format!("{}.capture.{}", step.name, capture.var),
-        title: format!("The response provides `{}`", capture.var),
-        requirement: "scenario capture".to_string(),
-        severity: crate::scenario::model::Severity::Fail,
-        outcome: Outcome::Fail,
-        details: vec![format!(
-            "no value for `{}` in {from} (status {}); the steps that need it are skipped",
-            capture.var, observed.status
-        )],
-        impact: None,
-        hint: None,
-        defined_at: capture.location.to_string(),
     }
 }
 

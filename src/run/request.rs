@@ -68,7 +68,9 @@ pub fn build_request(
             let value = template.render(vars).map_err(missing_name)?;
             Some(serde_json::to_vec(&value).unwrap_or_default())
         }
-        Some(Body::Raw(template)) => Some(template.render(vars).map_err(missing_name)?.into_bytes()),
+        Some(Body::Raw(template)) => {
+            Some(template.render(vars).map_err(missing_name)?.into_bytes())
+        }
     };
 
     let mut headers: Vec<(String, String)> = Vec::new();

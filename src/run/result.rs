@@ -129,11 +129,25 @@ pub struct CheckResult {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SnapshotResult {
-    Matched { file: String },
-    Changed { file: String, diff: Vec<DiffLine>, pending: Option<String> },
-    New { file: String, pending: Option<String>, required: bool },
-    Written { file: String },
-    Error { message: String },
+    Matched {
+        file: String,
+    },
+    Changed {
+        file: String,
+        diff: Vec<DiffLine>,
+        pending: Option<String>,
+    },
+    New {
+        file: String,
+        pending: Option<String>,
+        required: bool,
+    },
+    Written {
+        file: String,
+    },
+    Error {
+        message: String,
+    },
 }
 
 impl SnapshotResult {

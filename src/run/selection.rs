@@ -27,9 +27,12 @@ impl Selection {
         if self.skip.iter().any(|p| glob(p, check_id)) {
             return false;
         }
-        self.only.is_empty() || self.only.iter().any(|p| glob(p, scenario) || glob(p, check_id))
+        self.only.is_empty()
+            || self
+                .only
+                .iter()
+                .any(|p| glob(p, scenario) || glob(p, check_id))
     }
-
 }
 
 /// `*` matches any run of characters, `?` one character; everything else literally.

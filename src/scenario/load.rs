@@ -11,8 +11,8 @@ use serde_saphyr::Spanned;
 
 use super::error::{ScenarioError, closest};
 use super::model::{
-    Assertion, Auth, Body, Capture, CaptureSource, Expectation, Feature, JsonType, ListAssertion, Location,
-    Method, RequestSpec, Scenario, Severity, SnapshotSpec, Step, ValueCheck, VarDef,
+    Assertion, Auth, Body, Capture, CaptureSource, Expectation, Feature, JsonType, ListAssertion,
+    Location, Method, RequestSpec, Scenario, Severity, SnapshotSpec, Step, ValueCheck, VarDef,
 };
 use super::raw::{Node, RawExpectation, RawList, RawRequest, RawScenario, RawStep};
 use super::template::{GUID, JsonPart, JsonTemplate, Template, is_variable_name};

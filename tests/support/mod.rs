@@ -79,7 +79,13 @@ impl Drop for TestServer {
 /// The harness binary with an environment that cannot leak in from the developer's shell.
 pub fn harness() -> Command {
     let mut command = Command::cargo_bin("scim-harness").expect("binary built");
-    for var in ["SCIM_URL", "SCIM_TOKEN", "NO_COLOR", "INSTA_UPDATE", "GITHUB_ACTIONS"] {
+    for var in [
+        "SCIM_URL",
+        "SCIM_TOKEN",
+        "NO_COLOR",
+        "INSTA_UPDATE",
+        "GITHUB_ACTIONS",
+    ] {
         command.env_remove(var);
     }
     command.env("CI", "false").arg("--color").arg("never");
