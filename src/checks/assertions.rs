@@ -100,6 +100,27 @@ fn list_response(
             ));
         }
     }
+    // RFC 7644 §3.4.2: itemsPerPage is the number of resources on this page; §3.4.2.4: never more
+    // than the `count` asked for.
+    if let Some(per_page) = body.get("itemsPerPage").and_then(Value::as_u64)
+        && resources.is_some_and(Value::is_array)
+        && per_page != returned as u64
+    {
+        broken.push(format!(
+            "`itemsPerPage` is {per_page} but {returned} resources were returned"
+        ));
+    }
+    if let Some(count) = observed
+        .query
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("count"))
+        .and_then(|(_, v)| v.parse::<u64>().ok())
+        && returned as u64 > count
+    {
+        broken.push(format!(
+            "{returned} resources returned but the request asked for count={count}"
+        ));
+    }
     if let Some(expected) = list.total
         && let Some(total) = total_number
         && total != expected
