@@ -93,6 +93,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<u8> {
             run_id: run_id.to_string(),
             interrupt,
             selection,
+            profile: args.profile.clone(),
         };
         let label = if embedded.is_some() {
             "embedded reference server"

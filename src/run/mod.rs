@@ -56,6 +56,8 @@ pub struct RunConfig {
     pub interrupt: Interrupt,
     /// Which checks are judged (`--only`, `--skip`).
     pub selection: Selection,
+    /// The profile the run is for; steps limited to other profiles are left out.
+    pub profile: String,
 }
 
 /// Receives progress while a run goes on; reporters implement it.
@@ -132,6 +134,9 @@ async fn run_scenario(
     for (position, step) in scenario.steps.iter().enumerate() {
         if config.interrupt.is_set() {
             break;
+        }
+        if !step.profiles.is_empty() && !step.profiles.contains(&config.profile) {
+            continue;
         }
         let context = StepContext {
             scenario,

@@ -425,6 +425,7 @@ impl Loader<'_> {
         Ok(Step {
             name: raw.name.value,
             title: raw.title,
+            profiles: raw.profiles.into_iter().map(|p| p.value).collect(),
             location,
             auth,
             request,

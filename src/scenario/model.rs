@@ -84,6 +84,8 @@ pub struct Step {
     pub name: String,
     /// What the step does, in Entra's terms.
     pub title: String,
+    /// Only under these profiles (e.g. the legacy-dialect steps); empty means under every profile.
+    pub profiles: Vec<String>,
     pub location: Location,
     pub auth: Auth,
     pub request: RequestSpec,

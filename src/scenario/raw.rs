@@ -35,6 +35,8 @@ pub(crate) struct RawScenario {
 pub(crate) struct RawStep {
     pub name: Spanned<String>,
     pub title: String,
+    #[serde(default)]
+    pub profiles: Vec<Spanned<String>>,
     pub auth: Option<Spanned<Node>>,
     pub request: Spanned<RawRequest>,
     #[serde(default)]
