@@ -144,7 +144,7 @@ fn every_form_of_the_format_loads_into_the_model() {
     let checks: Vec<(&str, &ValueCheck)> = assertions
         .iter()
         .filter_map(|a| match a {
-            Assertion::Attribute { path, check } => Some((path.as_str(), check)),
+            Assertion::Attribute { path, check } => Some((path.source(), check)),
             _ => None,
         })
         .collect();

@@ -24,7 +24,10 @@ pub(super) fn check(
         Assertion::FilterHonoured => filter_honoured(observed),
         Assertion::Resource => Ok(resource(observed)),
         Assertion::ScimError => Ok(scim_error(observed)),
-        Assertion::Attribute { path, check } => attribute(path, check, observed, vars),
+        Assertion::Attribute { path, check } => {
+            let path = path.render(vars).map_err(|e| e.to_string())?;
+            attribute(&path, check, observed, vars)
+        }
         Assertion::Json { pointer, check } => {
             let Some(body) = observed.body else {
                 return Ok(vec![format!("{pointer}: the body is not JSON")]);

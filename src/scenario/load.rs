@@ -741,7 +741,7 @@ impl Loader<'_> {
                     return Err(self.error(self.at(path), "empty SCIM attribute path"));
                 }
                 assertions.push(Assertion::Attribute {
-                    path: path.value.clone(),
+                    path: self.template(path, scope)?,
                     check: self.value_check(check, scope)?,
                 });
             }

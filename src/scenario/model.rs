@@ -217,8 +217,9 @@ pub enum Assertion {
     /// The body is a SCIM Error (RFC 7644 §3.12): Error schema, `status` equal to the HTTP status.
     ScimError,
     /// A SCIM attribute path (`active`, `name.givenName`, `emails[type eq "work"].value`,
-    /// `urn:…:enterprise:2.0:User:manager.value`) evaluated on the body resource.
-    Attribute { path: String, check: ValueCheck },
+    /// `urn:…:enterprise:2.0:User:manager.value`) evaluated on the body resource; it may use
+    /// variables, e.g. `members[value eq "{{user_id}}"].value`.
+    Attribute { path: Template, check: ValueCheck },
     /// An RFC 6901 pointer into the body.
     Json { pointer: String, check: ValueCheck },
     /// A response header, by case-insensitive name.
