@@ -657,9 +657,9 @@ impl<'a> Parser<'a> {
             Token::Word(word) if word.eq_ignore_ascii_case("false") => CompValue::Bool(false),
             Token::Word(word) if word.eq_ignore_ascii_case("null") => CompValue::Null,
             Token::Word(word) if word.starts_with(|c: char| c == '-' || c.is_ascii_digit()) => {
-                match serde_json::from_str::<Number>(word) {
-                    Ok(number) => CompValue::Number(number),
-                    Err(_) => return self.error(start, format!("{word:?} is not a valid number")),
+                match parse_number(word) {
+                    Some(number) => CompValue::Number(number),
+                    None => return self.error(start, format!("{word:?} is not a valid number")),
                 }
             }
             Token::Word(word) => {
@@ -677,6 +677,17 @@ impl<'a> Parser<'a> {
         };
         self.pos = end;
         Ok(value)
+    }
+}
+
+/// A JSON number literal. Fractions are read with the standard library, which rounds exactly
+/// (serde_json's default float parser can be off by one ulp), so the canonical text round-trips.
+fn parse_number(word: &str) -> Option<Number> {
+    let number = serde_json::from_str::<Number>(word).ok()?;
+    if number.is_f64() {
+        word.parse::<f64>().ok().and_then(Number::from_f64)
+    } else {
+        Some(number)
     }
 }
 
