@@ -144,6 +144,39 @@ fn a_malformed_scenario_is_exit_code_2_naming_the_line() {
 }
 
 #[test]
+fn one_step_is_replayed_against_an_existing_user_given_by_var() {
+    let server = TestServer::start(&[]);
+    let id = server.create_user("existing.user@contoso.example");
+    run_against(&server)
+        .args(["entra-core", "--step", "disable-legacy", "--var"])
+        .arg(format!("user_id={id}"))
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("disable-legacy"))
+        .stdout(predicate::str::contains("create-user").not());
+    assert_eq!(server.get(&format!("Users/{id}"))["active"], false);
+}
+
+#[test]
+fn a_replay_without_the_captured_variable_says_which_var_to_pass() {
+    let server = TestServer::start(&[]);
+    run_against(&server)
+        .args(["entra-core", "--from-step", "get-after-legacy-disable"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("pass --var user_id=<value>"));
+}
+
+#[test]
+fn an_unknown_step_is_a_usage_error_with_a_suggestion() {
+    harness()
+        .args(["run", "entra-core", "--step", "disable-legcy"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean `disable-legacy`"));
+}
+
+#[test]
 fn an_unknown_profile_is_a_usage_error() {
     harness()
         .args(["run", "--profile", "entre"])

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 
-use super::{UsageError, runtime};
+use super::{UsageError, did_you_mean, runtime};
 use crate::checks::BUILT_IN_IDS;
 use crate::cli::{OutputFormat, RunArgs};
 use crate::exit;
@@ -16,7 +16,7 @@ use crate::report::terminal::TerminalReporter;
 use crate::report::{json, junit};
 use crate::run::http::{HttpClient, HttpSettings};
 use crate::run::result::{RunResult, TargetInfo};
-use crate::run::{Interrupt, RunConfig, Selection, Target};
+use crate::run::{Interrupt, RunConfig, Selection, StepSelection, Target};
 use crate::scenario::builtin::builtin_scenarios;
 use crate::scenario::load::LoadOptions;
 use crate::scenario::model::Scenario;
@@ -35,6 +35,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<u8> {
         skip: args.skip.clone(),
     };
     let scenarios = select_scenarios(load_scenarios(&args)?, &selection)?;
+    let steps = step_selection(&args, &scenarios)?;
     let expectations = args
         .expect
         .as_deref()
@@ -94,6 +95,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<u8> {
             interrupt,
             selection,
             profile: args.profile.clone(),
+            steps,
         };
         let label = if embedded.is_some() {
             "embedded reference server"
@@ -289,6 +291,32 @@ fn read_token(args: &RunArgs) -> anyhow::Result<Option<SecretString>> {
         .map(SecretString::new))
 }
 
+/// `--step` / `--from-step`: one scenario, and a step it has.
+fn step_selection(args: &RunArgs, scenarios: &[Scenario]) -> anyhow::Result<StepSelection> {
+    let (name, selection) = match (&args.step, &args.from_step) {
+        (Some(name), _) => (name, StepSelection::Only(name.clone())),
+        (None, Some(name)) => (name, StepSelection::From(name.clone())),
+        (None, None) => return Ok(StepSelection::All),
+    };
+    let [scenario] = scenarios else {
+        return Err(UsageError(format!(
+            "--step/--from-step replay one scenario; name it, e.g. `scim-harness run entra-core --step {name}`"
+        ))
+        .into());
+    };
+    if scenario.steps.iter().any(|s| &s.name == name) {
+        return Ok(selection);
+    }
+    let names: Vec<&str> = scenario.steps.iter().map(|s| s.name.as_str()).collect();
+    let suggestion = did_you_mean(name, names.iter().copied());
+    Err(UsageError(format!(
+        "scenario `{}` has no step `{name}`{suggestion}; its steps: {}",
+        scenario.name,
+        names.join(", ")
+    ))
+    .into())
+}
+
 /// `--only` / `--skip` over whole scenarios; an empty selection is a usage error, not a green run.
 fn select_scenarios(
     scenarios: Vec<Scenario>,
@@ -352,16 +380,7 @@ fn check_profile(profile: &str) -> anyhow::Result<()> {
     if known.iter().any(|p| p == profile) {
         return Ok(());
     }
-    let suggestion = known
-        .iter()
-        .max_by(|a, b| {
-            strsim::jaro_winkler(a, profile)
-                .partial_cmp(&strsim::jaro_winkler(b, profile))
-                .unwrap_or(std::cmp::Ordering::Equal)
-        })
-        .filter(|p| strsim::jaro_winkler(p, profile) > 0.7)
-        .map(|p| format!(" (did you mean `{p}`?)"))
-        .unwrap_or_default();
+    let suggestion = did_you_mean(profile, known.iter().map(String::as_str));
     Err(UsageError(format!(
         "unknown profile `{profile}`{suggestion}; known profiles: {}",
         known.join(", ")

@@ -58,6 +58,19 @@ pub struct RunConfig {
     pub selection: Selection,
     /// The profile the run is for; steps limited to other profiles are left out.
     pub profile: String,
+    /// `--step` / `--from-step`: replay part of a scenario.
+    pub steps: StepSelection,
+}
+
+/// Which steps of each scenario run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum StepSelection {
+    #[default]
+    All,
+    /// Only the step with this name (`--step`).
+    Only(String),
+    /// The step with this name and every step after it (`--from-step`).
+    From(String),
 }
 
 /// Receives progress while a run goes on; reporters implement it.
@@ -127,6 +140,14 @@ async fn run_scenario(
         })
         .collect();
 
+    let first_selected = match &config.steps {
+        StepSelection::All => 0,
+        StepSelection::Only(name) | StepSelection::From(name) => scenario
+            .steps
+            .iter()
+            .position(|s| &s.name == name)
+            .unwrap_or(scenario.steps.len()),
+    };
     let mut ledger = Ledger::default();
     // Captures that found nothing, and why: the steps that need them are skipped with the reason.
     let mut missed: HashMap<String, String> = HashMap::new();
@@ -138,10 +159,19 @@ async fn run_scenario(
         if !step.profiles.is_empty() && !step.profiles.contains(&config.profile) {
             continue;
         }
+        let selected = match &config.steps {
+            StepSelection::All => true,
+            StepSelection::Only(name) => &step.name == name,
+            StepSelection::From(_) => position >= first_selected,
+        };
+        if !selected {
+            continue;
+        }
         let context = StepContext {
             scenario,
             index: position + 1,
             captured_by: &captured_by,
+            first_run_step: first_selected,
         };
         let result = run_step(&context, step, config, &mut vars, &mut ledger, &mut missed).await;
         listener.step_finished(scenario, &result);
@@ -172,6 +202,8 @@ struct StepContext<'a> {
     index: usize,
     /// Which step captures each variable, to explain skips.
     captured_by: &'a HashMap<&'a str, &'a str>,
+    /// Position of the first step this run sends (0 unless `--step`/`--from-step`).
+    first_run_step: usize,
 }
 
 async fn run_step(
@@ -196,7 +228,7 @@ async fn run_step(
         Ok(built) => built,
         Err(missing) => {
             result.status = StepStatus::Skipped {
-                reason: skip_reason(&missing, context.captured_by, missed),
+                reason: skip_reason(&missing, context, missed),
             };
             return result;
         }
@@ -290,10 +322,21 @@ async fn run_step(
 
 fn skip_reason(
     missing: &str,
-    captured_by: &HashMap<&str, &str>,
+    context: &StepContext<'_>,
     missed: &HashMap<String, String>,
 ) -> String {
-    match captured_by.get(missing) {
+    let not_run = |step: &str| {
+        context
+            .scenario
+            .steps
+            .iter()
+            .position(|s| s.name == step)
+            .is_some_and(|p| p < context.first_run_step)
+    };
+    match context.captured_by.get(missing) {
+        Some(step) if not_run(step) => format!(
+            "needs `{missing}`, which step `{step}` captures but this replay does not run: pass --var {missing}=<value>"
+        ),
         Some(step) => match missed.get(missing) {
             Some(why) => format!("needs `{missing}`, which step `{step}` did not capture: {why}"),
             None => format!("needs `{missing}`, which step `{step}` did not capture"),
