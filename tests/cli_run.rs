@@ -5,7 +5,7 @@ mod support;
 use std::net::TcpListener;
 
 use predicates::prelude::*;
-use scim_harness::server::{Quirk, ServerProfile};
+use scim_harness::server::ServerProfile;
 use support::{TestServer, harness, repo_snapshots, run_against};
 
 #[test]
@@ -29,69 +29,6 @@ fn a_clean_server_passes_and_is_left_empty() {
         .code(0)
         .stdout(predicate::str::contains("FAIL").not());
     assert_eq!(server.count("Users"), 0, "the run left users behind");
-}
-
-/// Each realistic defect fails the check that names it, with exit code 1, and the run still
-/// removes everything it created.
-fn assert_quirk_fails(quirk: Quirk, check_id: &str) {
-    let server = TestServer::start(&[quirk]);
-    let output = run_against(&server).arg("entra-core").output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "quirk {quirk:?} should give findings:\n{stdout}"
-    );
-    let failing = format!("✗ fail {check_id}:");
-    assert!(
-        stdout.contains(&failing),
-        "quirk {quirk:?} should fail {check_id}:\n{stdout}"
-    );
-    if quirk != Quirk::PostWithoutId {
-        assert_eq!(
-            server.count("Users"),
-            0,
-            "quirk {quirk:?}: users left behind"
-        );
-    }
-}
-
-#[test]
-fn empty_filter_answering_404_fails_test_connection() {
-    assert_quirk_fails(Quirk::EmptyFilter404, "test-connection.empty-list");
-}
-
-#[test]
-fn rejecting_capitalised_ops_fails_the_legacy_disable() {
-    assert_quirk_fails(Quirk::RejectCapitalisedOps, "deprovision.legacy-accepted");
-}
-
-#[test]
-fn rejecting_string_booleans_fails_the_legacy_disable() {
-    assert_quirk_fails(Quirk::RejectStringBooleans, "deprovision.legacy-accepted");
-}
-
-#[test]
-fn case_sensitive_usernames_fail_the_other_case_match() {
-    assert_quirk_fails(
-        Quirk::CaseSensitiveUsername,
-        "match.username-case-insensitive",
-    );
-}
-
-#[test]
-fn a_patch_that_does_nothing_fails_the_verification_get() {
-    assert_quirk_fails(Quirk::PatchIgnored, "deprovision.legacy-applied");
-}
-
-#[test]
-fn a_server_ignoring_the_filter_is_caught_once_it_holds_users() {
-    assert_quirk_fails(Quirk::IgnoreFilter, "test-connection.filter-honoured");
-}
-
-#[test]
-fn a_server_without_auth_fails_the_token_probes() {
-    assert_quirk_fails(Quirk::NoAuth, "auth.missing-token-rejected");
 }
 
 #[test]

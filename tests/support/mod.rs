@@ -56,9 +56,12 @@ impl TestServer {
         let url = format!("{}/{resource}", self.url());
         let token = self.token.clone();
         self.runtime.block_on(async move {
+            // Accept and User-Agent set, so that quirks which demand them still answer.
             let response = reqwest::Client::new()
                 .get(url)
                 .bearer_auth(token)
+                .header("Accept", "application/scim+json")
+                .header("User-Agent", "scim-harness-tests")
                 .send()
                 .await
                 .expect("list request");
