@@ -96,6 +96,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<u8> {
             selection,
             profile: args.profile.clone(),
             steps,
+            read_only: args.read_only,
         };
         let label = if embedded.is_some() {
             "embedded reference server"
