@@ -114,6 +114,45 @@ fn an_unknown_step_is_a_usage_error_with_a_suggestion() {
 }
 
 #[test]
+fn read_only_sends_nothing_that_changes_the_target() {
+    let server = TestServer::start(&[]);
+    let existing = server.create_user("production.user@contoso.example");
+    let before = server.get(&format!("Users/{existing}"));
+    run_against(&server)
+        .arg("--read-only")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "not sent: --read-only sends no POST",
+        ))
+        .stdout(predicate::str::contains("test-connection"));
+    assert_eq!(server.count("Users"), 1, "only the pre-existing user");
+    assert_eq!(server.get(&format!("Users/{existing}")), before);
+}
+
+#[test]
+fn the_insite_lms_profile_passes_against_a_server_with_exactly_its_attributes() {
+    let server = TestServer::start_with(ServerProfile::InsiteLms, &[], support::TOKEN);
+    run_against(&server)
+        .args(["--profile", "insite-lms", "--fail-on", "warn"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("insite-lms-core"))
+        .stdout(predicate::str::contains("entra-groups").not());
+    assert_eq!(server.count("Users"), 0);
+}
+
+#[test]
+fn the_insite_lms_profile_without_a_url_needs_the_api_key() {
+    harness()
+        .args(["run", "--profile", "insite-lms"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("https://api.insitelms.net/scim"))
+        .stderr(predicate::str::contains("Self hosted Jobs → SCIM"));
+}
+
+#[test]
 fn an_unknown_profile_is_a_usage_error() {
     harness()
         .args(["run", "--profile", "entre"])

@@ -28,8 +28,20 @@ use crate::snapshot::SnapshotStore;
 /// The baseline set of the embedded reference server.
 pub const REFERENCE_TARGET: &str = "reference";
 
-pub fn run(args: RunArgs) -> anyhow::Result<u8> {
+/// Insite LMS's SCIM endpoint (the Tenant URL of the Insite LMS gallery app).
+const INSITE_LMS_URL: &str = "https://api.insitelms.net/scim";
+
+pub fn run(mut args: RunArgs) -> anyhow::Result<u8> {
     let token = read_token(&args)?;
+    if args.url.is_none() && args.profile == "insite-lms" {
+        if token.is_none() {
+            return Err(UsageError(format!(
+                "the insite-lms profile tests {INSITE_LMS_URL} unless --url says otherwise: give your Insite LMS API key with --token, --token-file or SCIM_TOKEN (it is generated under Applications → Self hosted Jobs → SCIM in the Insite LMS console). On a production tenant, start with --read-only."
+            ))
+            .into());
+        }
+        args.url = Some(INSITE_LMS_URL.to_string());
+    }
     let selection = Selection {
         only: args.only.clone(),
         skip: args.skip.clone(),
