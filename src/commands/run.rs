@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 
-use super::{UsageError, did_you_mean, runtime};
+use super::{UsageError, did_you_mean, emit, runtime};
 use crate::checks::BUILT_IN_IDS;
 use crate::cli::{OutputFormat, RunArgs};
 use crate::exit;
@@ -223,8 +223,7 @@ fn write_reports(args: &RunArgs, result: &RunResult, verdict: &Verdict) -> anyho
             })?;
         }
         if args.format == OutputFormat::Json {
-            let mut out = io::stdout().lock();
-            writeln!(out, "{text}").context("could not write the JSON report to stdout")?;
+            emit(&format!("{text}\n"))?;
         }
     }
     Ok(())

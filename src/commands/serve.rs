@@ -4,16 +4,18 @@ use std::io::Write;
 
 use anyhow::Context;
 
-use super::runtime;
+use super::{emit, runtime};
 use crate::cli::ServeArgs;
 use crate::exit;
 use crate::server::{self, Quirk, ServerConfig};
 
 pub fn serve(args: ServeArgs) -> anyhow::Result<u8> {
     if args.list_quirks {
-        for quirk in Quirk::all() {
-            println!("{:<28} {}", quirk.name(), quirk.description());
-        }
+        let text: String = Quirk::all()
+            .iter()
+            .map(|q| format!("{:<28} {}\n", q.name(), q.description()))
+            .collect();
+        emit(&text)?;
         return Ok(exit::SUCCESS);
     }
     let generated = args.token.is_none();
