@@ -13,7 +13,7 @@ use crate::cli::{OutputFormat, RunArgs};
 use crate::exit;
 use crate::gate::{self, Comparison, Expectations, FailOn};
 use crate::report::terminal::TerminalReporter;
-use crate::report::{json, junit};
+use crate::report::{github, json, junit};
 use crate::run::http::{HttpClient, HttpSettings};
 use crate::run::result::{RunResult, TargetInfo};
 use crate::run::{Interrupt, RunConfig, Selection, StepSelection, Target};
@@ -208,6 +208,9 @@ fn write_reports(args: &RunArgs, result: &RunResult, verdict: &Verdict) -> anyho
         std::fs::write(path, xml)
             .with_context(|| format!("could not write the JUnit report to {}", path.display()))?;
     }
+    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+        github_actions(args, result, verdict)?;
+    }
     let needs_json = args.json.is_some() || args.format == OutputFormat::Json;
     if needs_json {
         let text = json::render(
@@ -225,6 +228,38 @@ fn write_reports(args: &RunArgs, result: &RunResult, verdict: &Verdict) -> anyho
         if args.format == OutputFormat::Json {
             emit(&format!("{text}\n"))?;
         }
+    }
+    Ok(())
+}
+
+/// Annotations on the scenario lines of each finding, and the job summary.
+fn github_actions(args: &RunArgs, result: &RunResult, verdict: &Verdict) -> anyhow::Result<()> {
+    let annotations = github::annotations(result);
+    match args.format {
+        OutputFormat::Human => emit(&annotations)?,
+        // stdout carries the JSON report; the runner reads workflow commands from stderr too.
+        OutputFormat::Json => eprint!("{annotations}"),
+    }
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+        let outcome = match verdict.code {
+            exit::SUCCESS => "passed",
+            exit::COULD_NOT_RUN => "could not run",
+            exit::INTERRUPTED => "interrupted",
+            _ => "findings",
+        };
+        let markdown = github::summary(result, &format!("{outcome} (exit {})", verdict.code));
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .with_context(|| {
+                format!(
+                    "could not open $GITHUB_STEP_SUMMARY ({})",
+                    path.to_string_lossy()
+                )
+            })?;
+        file.write_all(markdown.as_bytes())
+            .context("could not write the GitHub step summary")?;
     }
     Ok(())
 }
