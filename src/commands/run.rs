@@ -5,8 +5,12 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::time::Duration;
 
-use anyhow::{Context, anyhow};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
+use anyhow::Context;
+
+use super::connection::{http_client, read_token, redact_panics};
 use super::{UsageError, runtime};
 use crate::checks::BUILT_IN_IDS;
 use crate::cli::{OutputFormat, RunArgs};
@@ -14,7 +18,6 @@ use crate::exit;
 use crate::gate::{self, Comparison, Expectations, FailOn};
 use crate::report::terminal::TerminalReporter;
 use crate::report::{json, junit};
-use crate::run::http::{HttpClient, HttpSettings};
 use crate::run::result::{RunResult, TargetInfo};
 use crate::run::{Interrupt, RunConfig, Selection, Target};
 use crate::scenario::builtin::builtin_scenarios;
@@ -29,7 +32,8 @@ use crate::snapshot::SnapshotStore;
 pub const REFERENCE_TARGET: &str = "reference";
 
 pub fn run(args: RunArgs) -> anyhow::Result<u8> {
-    let token = read_token(&args)?;
+    let token = read_token(args.token.as_deref(), args.token_file.as_deref())?;
+    redact_panics(token.as_ref());
     let selection = Selection {
         only: args.only.clone(),
         skip: args.skip.clone(),
@@ -48,11 +52,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<u8> {
     };
     let snapshots = (!args.no_snapshots)
         .then(|| SnapshotStore::new(args.snapshots.clone(), args.update.effective()));
-    let client = HttpClient::new(HttpSettings {
-        request_timeout: Duration::from_secs(args.timeout),
-        ..HttpSettings::default()
-    })
-    .map_err(|e| anyhow!("could not set up HTTP: {e}"))?;
+    let client = http_client(args.timeout, &args.tls, args.url.is_some())?;
 
     let runtime = runtime()?;
     runtime.block_on(async {
@@ -76,6 +76,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<u8> {
         let run_prefix = format!("scimh-{}", &run_id.simple().to_string()[..8]);
         let interrupt = Interrupt::default();
         watch_signals(interrupt.clone(), run_prefix.clone());
+        let run_timeout = Duration::from_secs(args.run_timeout);
+        let timed_out = Arc::new(AtomicBool::new(false));
+        let watchdog = tokio::spawn(stop_after(
+            run_timeout,
+            interrupt.clone(),
+            timed_out.clone(),
+        ));
         let config = RunConfig {
             target: Target {
                 base_url: base_url.clone(),
@@ -111,7 +118,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<u8> {
             config.snapshots.as_ref().map(|_| target_name.as_str()),
         );
         let result = crate::run::run(&scenarios, &config, &mut reporter).await;
-        let verdict = Verdict::of(&result, args.fail_on, expectations.as_ref());
+        watchdog.abort();
+        let run_timeout = timed_out.load(Ordering::SeqCst).then_some(run_timeout);
+        let verdict = Verdict::of(&result, args.fail_on, expectations.as_ref(), run_timeout);
         reporter.summary(&result, &verdict.lines(args.expect.as_deref()));
         if let Some(server) = embedded {
             server.shutdown().await;
@@ -132,13 +141,22 @@ struct Verdict {
     code: u8,
     findings: BTreeSet<String>,
     comparison: Option<Comparison>,
+    /// Set when `--run-timeout` stopped the run.
+    run_timeout: Option<Duration>,
 }
 
 impl Verdict {
-    fn of(result: &RunResult, fail_on: FailOn, expected: Option<&Expectations>) -> Self {
+    fn of(
+        result: &RunResult,
+        fail_on: FailOn,
+        expected: Option<&Expectations>,
+        run_timeout: Option<Duration>,
+    ) -> Self {
         let findings = gate::findings(result, fail_on);
         let comparison = expected.map(|e| Comparison::of(&findings, e));
-        let code = if result.interrupted {
+        let code = if run_timeout.is_some() {
+            exit::COULD_NOT_RUN
+        } else if result.interrupted {
             exit::INTERRUPTED
         } else if result.tally().could_not_run() {
             exit::COULD_NOT_RUN
@@ -154,6 +172,7 @@ impl Verdict {
             code,
             findings,
             comparison,
+            run_timeout,
         }
     }
 
@@ -181,7 +200,18 @@ impl Verdict {
                 ));
             }
         }
-        text.push_str(&verdict_line(self.code));
+        match self.run_timeout {
+            Some(limit) => text.push_str(
+                &format!(
+                    "RUN TIMEOUT: the run took longer than --run-timeout {} s; it stopped and removed what it created (exit 3)",
+                    limit.as_secs()
+                )
+                .red()
+                .bold()
+                .to_string(),
+            ),
+            None => text.push_str(&verdict_line(self.code)),
+        }
         text
     }
 }
@@ -213,6 +243,18 @@ fn write_reports(args: &RunArgs, result: &RunResult, verdict: &Verdict) -> anyho
         }
     }
     Ok(())
+}
+
+/// `--run-timeout`: once the whole run has taken that long, stop it like a first Ctrl-C, so what
+/// it created is still removed.
+async fn stop_after(limit: Duration, interrupt: Interrupt, timed_out: Arc<AtomicBool>) {
+    tokio::time::sleep(limit).await;
+    timed_out.store(true, Ordering::SeqCst);
+    eprintln!(
+        "\nthe run exceeded --run-timeout {} s: stopping and removing what it created",
+        limit.as_secs()
+    );
+    interrupt.trigger();
 }
 
 /// First Ctrl-C or SIGTERM: stop and clean up. Second: abort at once, saying how to find leftovers.
@@ -269,24 +311,6 @@ fn verdict_line(code: u8) -> String {
             .to_string(),
         _ => "FINDINGS: see the failures above (exit 1)".red().bold().to_string(),
     }
-}
-
-fn read_token(args: &RunArgs) -> anyhow::Result<Option<SecretString>> {
-    if let Some(path) = &args.token_file {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("could not read the token file {}", path.display()))?;
-        let token = text.trim();
-        if token.is_empty() {
-            return Err(UsageError(format!("the token file {} is empty", path.display())).into());
-        }
-        return Ok(Some(SecretString::new(token)));
-    }
-    Ok(args
-        .token
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(SecretString::new))
 }
 
 /// `--only` / `--skip` over whole scenarios; an empty selection is a usage error, not a green run.
