@@ -3,8 +3,12 @@
 use std::io::{self, Write};
 use std::time::Duration;
 
-use anyhow::{Context, anyhow};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
+use anyhow::Context;
+
+use super::connection::{http_client, read_token, redact_panics};
 use super::{UsageError, did_you_mean, emit, runtime};
 use crate::checks::BUILT_IN_IDS;
 use crate::cli::{OutputFormat, RunArgs};
@@ -12,7 +16,6 @@ use crate::exit;
 use crate::gate::{Expectations, Verdict};
 use crate::report::terminal::TerminalReporter;
 use crate::report::{github, json, junit};
-use crate::run::http::{HttpClient, HttpSettings};
 use crate::run::result::{RunResult, TargetInfo};
 use crate::run::{Interrupt, RunConfig, Selection, StepSelection, Target};
 use crate::scenario::builtin::builtin_scenarios;
@@ -30,7 +33,8 @@ pub const REFERENCE_TARGET: &str = "reference";
 const INSITE_LMS_URL: &str = "https://api.insitelms.net/scim";
 
 pub fn run(mut args: RunArgs) -> anyhow::Result<u8> {
-    let token = read_token(&args)?;
+    let token = read_token(args.token.as_deref(), args.token_file.as_deref())?;
+    redact_panics(token.as_ref());
     if args.url.is_none() && args.profile == "insite-lms" {
         if token.is_none() {
             return Err(UsageError(format!(
@@ -59,11 +63,7 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<u8> {
     };
     let snapshots = (!args.no_snapshots)
         .then(|| SnapshotStore::new(args.snapshots.clone(), args.update.effective()));
-    let client = HttpClient::new(HttpSettings {
-        request_timeout: Duration::from_secs(args.timeout),
-        ..HttpSettings::default()
-    })
-    .map_err(|e| anyhow!("could not set up HTTP: {e}"))?;
+    let client = http_client(args.timeout, &args.tls, args.url.is_some())?;
 
     let runtime = runtime()?;
     runtime.block_on(async {
@@ -87,6 +87,13 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<u8> {
         let run_prefix = format!("scimh-{}", &run_id.simple().to_string()[..8]);
         let interrupt = Interrupt::default();
         watch_signals(interrupt.clone(), run_prefix.clone());
+        let run_timeout = Duration::from_secs(args.run_timeout);
+        let timed_out = Arc::new(AtomicBool::new(false));
+        let watchdog = tokio::spawn(stop_after(
+            run_timeout,
+            interrupt.clone(),
+            timed_out.clone(),
+        ));
         let config = RunConfig {
             target: Target {
                 base_url: base_url.clone(),
@@ -124,7 +131,9 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<u8> {
             config.snapshots.as_ref().map(|_| target_name.as_str()),
         );
         let result = crate::run::run(&scenarios, &config, &mut reporter).await;
-        let verdict = Verdict::of(&result, args.fail_on, expectations.as_ref());
+        watchdog.abort();
+        let run_timeout = timed_out.load(Ordering::SeqCst).then_some(run_timeout);
+        let verdict = Verdict::of(&result, args.fail_on, expectations.as_ref(), run_timeout);
         reporter.summary(&result, &verdict, args.expect.as_deref());
         if let Some(server) = embedded {
             server.shutdown().await;
@@ -203,6 +212,18 @@ fn github_actions(args: &RunArgs, result: &RunResult, verdict: &Verdict) -> anyh
     Ok(())
 }
 
+/// `--run-timeout`: once the whole run has taken that long, stop it like a first Ctrl-C, so what
+/// it created is still removed.
+async fn stop_after(limit: Duration, interrupt: Interrupt, timed_out: Arc<AtomicBool>) {
+    tokio::time::sleep(limit).await;
+    timed_out.store(true, Ordering::SeqCst);
+    eprintln!(
+        "\nthe run exceeded --run-timeout {} s: stopping and removing what it created",
+        limit.as_secs()
+    );
+    interrupt.trigger();
+}
+
 /// First Ctrl-C or SIGTERM: stop and clean up. Second: abort at once, saying how to find leftovers.
 fn watch_signals(interrupt: Interrupt, run_prefix: String) {
     tokio::spawn(async move {
@@ -238,24 +259,6 @@ async fn wait_for_signal() -> io::Result<()> {
     {
         tokio::signal::ctrl_c().await
     }
-}
-
-fn read_token(args: &RunArgs) -> anyhow::Result<Option<SecretString>> {
-    if let Some(path) = &args.token_file {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("could not read the token file {}", path.display()))?;
-        let token = text.trim();
-        if token.is_empty() {
-            return Err(UsageError(format!("the token file {} is empty", path.display())).into());
-        }
-        return Ok(Some(SecretString::new(token)));
-    }
-    Ok(args
-        .token
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(SecretString::new))
 }
 
 /// `--step` / `--from-step`: one scenario, and a step it has.

@@ -359,6 +359,11 @@ fn verdict_text(verdict: &Verdict, expect_file: Option<&Path>) -> String {
         }
     }
     let line = match verdict.code {
+        _ if verdict.run_timeout.is_some() => format!(
+            "RUN TIMEOUT: the run took longer than --run-timeout {} s; it stopped and removed what it created (exit 3)",
+            verdict.run_timeout.unwrap_or_default().as_secs()
+        )
+        .red(),
         exit::SUCCESS => {
             "PASSED: Entra's provisioning will work against this endpoint for what was tested (exit 0)"
                 .green()

@@ -9,6 +9,7 @@ mod interrupt;
 mod ledger;
 mod request;
 pub mod result;
+pub mod retry;
 mod selection;
 
 use std::collections::HashMap;
@@ -254,7 +255,7 @@ async fn run_step(
         }
     };
     let response = tokio::select! {
-        response = config.client.send(&built.wire) => response,
+        response = retry::send(&config.client, &built.wire) => response,
         () = config.interrupt.triggered() => {
             result.exchange = Some(exchange_record(&built, None));
             result.status = StepStatus::Error {
@@ -264,8 +265,8 @@ async fn run_step(
             return result;
         }
     };
-    let response = match response {
-        Ok(response) => response,
+    let (response, rate_limited) = match response {
+        Ok(sent) => (sent.response, sent.rate_limited),
         Err(error) => {
             result.exchange = Some(exchange_record(&built, None));
             result.status = StepStatus::Error {
@@ -316,6 +317,9 @@ async fn run_step(
             .push(checks::evaluate(expectation, &observed, vars));
     }
     result.checks.extend(checks::built_in_checks(&observed));
+    if !rate_limited.is_empty() {
+        result.checks.push(checks::rate_limited(&rate_limited));
+    }
     let scenario_name = &context.scenario.name;
     result
         .checks
