@@ -52,6 +52,8 @@ pub enum Command {
     Accept(SelectArgs),
     /// Reject pending snapshots: delete the new version, keep the baseline.
     Reject(SelectArgs),
+    /// Turn an Entra provisioning log export into a scenario that replays the failed operations.
+    ImportLog(ImportLogArgs),
 }
 
 #[derive(Debug, Args)]
@@ -189,6 +191,33 @@ pub struct ServeArgs {
     /// Print the available quirks and exit.
     #[arg(long)]
     pub list_quirks: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportLogArgs {
+    /// The export: Graph provisioningObjectSummary JSON (v1.0 or beta), the portal's JSON
+    /// download, or its CSV download (name the main ProvisioningLogs…csv; the steps and modified
+    /// properties files next to it are found by name).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Write the scenario here (default: stdout).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Which attribute mapping and PATCH dialect Entra used: entra (default mapping, legacy
+    /// dialect), entra-legacy, entra-compliant, insite-lms.
+    #[arg(long, default_value = "entra", value_name = "NAME")]
+    pub profile: String,
+
+    /// The app's attribute mapping instead of the profile's: a YAML list of {source, target},
+    /// e.g. `- {source: mail, target: 'emails[type eq "work"].value'}`.
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+
+    /// Replay the operations that succeeded too, not only the failed ones.
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 //! code. Errors carry context for the user (`anyhow`); [`exit_code_for`] maps them to the
 //! documented exit codes.
 
+mod import_log;
 mod list;
 mod review;
 mod run;
@@ -28,6 +29,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Pending(args) => review::pending(args),
         Command::Accept(args) => review::accept(args),
         Command::Reject(args) => review::reject(args),
+        Command::ImportLog(args) => import_log::import_log(args),
     }
 }
 
