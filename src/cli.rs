@@ -122,6 +122,16 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
 
+    /// Also write every request and response of the run as a HAR 1.2 file, which a browser's
+    /// developer tools open (the token is redacted).
+    #[arg(long, value_name = "FILE.har")]
+    pub trace: Option<PathBuf>,
+
+    /// Also write a self-contained HTML report (summary, every step, request and response,
+    /// snapshot diffs, reason and hint for each failure) to attach to a ticket.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
     /// What goes to stdout: the human report, or the JSON report (the human report then goes to
     /// stderr).
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]

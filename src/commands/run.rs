@@ -13,7 +13,7 @@ use crate::cli::{OutputFormat, RunArgs};
 use crate::exit;
 use crate::gate::{self, Comparison, Expectations, FailOn};
 use crate::report::terminal::TerminalReporter;
-use crate::report::{json, junit};
+use crate::report::{har, html, json, junit};
 use crate::run::http::{HttpClient, HttpSettings};
 use crate::run::result::{RunResult, TargetInfo};
 use crate::run::{Interrupt, RunConfig, Selection, Target};
@@ -192,6 +192,16 @@ fn write_reports(args: &RunArgs, result: &RunResult, verdict: &Verdict) -> anyho
         let xml = junit::render(result).context("could not render the JUnit report")?;
         std::fs::write(path, xml)
             .with_context(|| format!("could not write the JUnit report to {}", path.display()))?;
+    }
+    if let Some(path) = &args.trace {
+        let trace = har::render(result, std::time::SystemTime::now())
+            .context("could not render the HAR trace")?;
+        std::fs::write(path, trace)
+            .with_context(|| format!("could not write the HAR trace to {}", path.display()))?;
+    }
+    if let Some(path) = &args.html {
+        std::fs::write(path, html::render(result, verdict.code))
+            .with_context(|| format!("could not write the HTML report to {}", path.display()))?;
     }
     let needs_json = args.json.is_some() || args.format == OutputFormat::Json;
     if needs_json {
