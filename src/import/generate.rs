@@ -486,7 +486,7 @@ impl<'m> ScenarioText<'m> {
                 };
                 if !entry.target.id.is_empty() {
                     self.writer.comment(
-                        4,
+                        2,
                         &format!(
                             "The customer's id for this user is {}: `--step {}-{number} --var {var}={}` sends this step to it.",
                             entry.target.id,
@@ -715,7 +715,7 @@ impl<'m> ScenarioText<'m> {
                 vec![
                     json!({
                         "name": format!("disable-{number}"),
-                        "title": format!("Entra deprovisions {who} (PATCH active false)"),
+                        "title": format!("Entra deprovisions {who}: PATCH active false"),
                         "request": {"method": "PATCH", "path": path, "body": {
                             "schemas": [SCHEMA_PATCH_OP],
                             "Operations": [{"op": self.dialect.op("Replace"), "path": "active", "value": value}]
