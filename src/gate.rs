@@ -35,7 +35,7 @@ pub fn findings(result: &RunResult, fail_on: FailOn) -> BTreeSet<String> {
                 StepStatus::Skipped { .. } => {
                     keys.insert(format!("{prefix}/skipped"));
                 }
-                StepStatus::Completed => {}
+                StepStatus::Completed | StepStatus::NotRun { .. } => {}
             }
             for check in &step.checks {
                 let counts = match check.outcome {

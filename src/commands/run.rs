@@ -7,16 +7,16 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 
-use super::{UsageError, runtime};
+use super::{UsageError, did_you_mean, emit, runtime};
 use crate::checks::BUILT_IN_IDS;
 use crate::cli::{OutputFormat, RunArgs};
 use crate::exit;
 use crate::gate::{self, Comparison, Expectations, FailOn};
 use crate::report::terminal::TerminalReporter;
-use crate::report::{har, html, json, junit};
+use crate::report::{github, har, html, json, junit};
 use crate::run::http::{HttpClient, HttpSettings};
 use crate::run::result::{RunResult, TargetInfo};
-use crate::run::{Interrupt, RunConfig, Selection, Target};
+use crate::run::{Interrupt, RunConfig, Selection, StepSelection, Target};
 use crate::scenario::builtin::builtin_scenarios;
 use crate::scenario::load::LoadOptions;
 use crate::scenario::model::Scenario;
@@ -28,13 +28,26 @@ use crate::snapshot::SnapshotStore;
 /// The baseline set of the embedded reference server.
 pub const REFERENCE_TARGET: &str = "reference";
 
-pub fn run(args: RunArgs) -> anyhow::Result<u8> {
+/// Insite LMS's SCIM endpoint (the Tenant URL of the Insite LMS gallery app).
+const INSITE_LMS_URL: &str = "https://api.insitelms.net/scim";
+
+pub fn run(mut args: RunArgs) -> anyhow::Result<u8> {
     let token = read_token(&args)?;
+    if args.url.is_none() && args.profile == "insite-lms" {
+        if token.is_none() {
+            return Err(UsageError(format!(
+                "the insite-lms profile tests {INSITE_LMS_URL} unless --url says otherwise: give your Insite LMS API key with --token, --token-file or SCIM_TOKEN (it is generated under Applications → Self hosted Jobs → SCIM in the Insite LMS console). On a production tenant, start with --read-only."
+            ))
+            .into());
+        }
+        args.url = Some(INSITE_LMS_URL.to_string());
+    }
     let selection = Selection {
         only: args.only.clone(),
         skip: args.skip.clone(),
     };
     let scenarios = select_scenarios(load_scenarios(&args)?, &selection)?;
+    let steps = step_selection(&args, &scenarios)?;
     let expectations = args
         .expect
         .as_deref()
@@ -94,6 +107,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<u8> {
             interrupt,
             selection,
             profile: args.profile.clone(),
+            steps,
+            read_only: args.read_only,
         };
         let label = if embedded.is_some() {
             "embedded reference server"
@@ -203,6 +218,9 @@ fn write_reports(args: &RunArgs, result: &RunResult, verdict: &Verdict) -> anyho
         std::fs::write(path, html::render(result, verdict.code))
             .with_context(|| format!("could not write the HTML report to {}", path.display()))?;
     }
+    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+        github_actions(args, result, verdict)?;
+    }
     let needs_json = args.json.is_some() || args.format == OutputFormat::Json;
     if needs_json {
         let text = json::render(
@@ -218,9 +236,40 @@ fn write_reports(args: &RunArgs, result: &RunResult, verdict: &Verdict) -> anyho
             })?;
         }
         if args.format == OutputFormat::Json {
-            let mut out = io::stdout().lock();
-            writeln!(out, "{text}").context("could not write the JSON report to stdout")?;
+            emit(&format!("{text}\n"))?;
         }
+    }
+    Ok(())
+}
+
+/// Annotations on the scenario lines of each finding, and the job summary.
+fn github_actions(args: &RunArgs, result: &RunResult, verdict: &Verdict) -> anyhow::Result<()> {
+    let annotations = github::annotations(result);
+    match args.format {
+        OutputFormat::Human => emit(&annotations)?,
+        // stdout carries the JSON report; the runner reads workflow commands from stderr too.
+        OutputFormat::Json => eprint!("{annotations}"),
+    }
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+        let outcome = match verdict.code {
+            exit::SUCCESS => "passed",
+            exit::COULD_NOT_RUN => "could not run",
+            exit::INTERRUPTED => "interrupted",
+            _ => "findings",
+        };
+        let markdown = github::summary(result, &format!("{outcome} (exit {})", verdict.code));
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .with_context(|| {
+                format!(
+                    "could not open $GITHUB_STEP_SUMMARY ({})",
+                    path.to_string_lossy()
+                )
+            })?;
+        file.write_all(markdown.as_bytes())
+            .context("could not write the GitHub step summary")?;
     }
     Ok(())
 }
@@ -299,6 +348,32 @@ fn read_token(args: &RunArgs) -> anyhow::Result<Option<SecretString>> {
         .map(SecretString::new))
 }
 
+/// `--step` / `--from-step`: one scenario, and a step it has.
+fn step_selection(args: &RunArgs, scenarios: &[Scenario]) -> anyhow::Result<StepSelection> {
+    let (name, selection) = match (&args.step, &args.from_step) {
+        (Some(name), _) => (name, StepSelection::Only(name.clone())),
+        (None, Some(name)) => (name, StepSelection::From(name.clone())),
+        (None, None) => return Ok(StepSelection::All),
+    };
+    let [scenario] = scenarios else {
+        return Err(UsageError(format!(
+            "--step/--from-step replay one scenario; name it, e.g. `scim-harness run entra-core --step {name}`"
+        ))
+        .into());
+    };
+    if scenario.steps.iter().any(|s| &s.name == name) {
+        return Ok(selection);
+    }
+    let names: Vec<&str> = scenario.steps.iter().map(|s| s.name.as_str()).collect();
+    let suggestion = did_you_mean(name, names.iter().copied());
+    Err(UsageError(format!(
+        "scenario `{}` has no step `{name}`{suggestion}; its steps: {}",
+        scenario.name,
+        names.join(", ")
+    ))
+    .into())
+}
+
 /// `--only` / `--skip` over whole scenarios; an empty selection is a usage error, not a green run.
 fn select_scenarios(
     scenarios: Vec<Scenario>,
@@ -362,16 +437,7 @@ fn check_profile(profile: &str) -> anyhow::Result<()> {
     if known.iter().any(|p| p == profile) {
         return Ok(());
     }
-    let suggestion = known
-        .iter()
-        .max_by(|a, b| {
-            strsim::jaro_winkler(a, profile)
-                .partial_cmp(&strsim::jaro_winkler(b, profile))
-                .unwrap_or(std::cmp::Ordering::Equal)
-        })
-        .filter(|p| strsim::jaro_winkler(p, profile) > 0.7)
-        .map(|p| format!(" (did you mean `{p}`?)"))
-        .unwrap_or_default();
+    let suggestion = did_you_mean(profile, known.iter().map(String::as_str));
     Err(UsageError(format!(
         "unknown profile `{profile}`{suggestion}; known profiles: {}",
         known.join(", ")

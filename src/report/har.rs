@@ -76,7 +76,7 @@ fn scenario_entries(
         };
         let error = match &step.status {
             StepStatus::Error { message, .. } => Some(message.clone()),
-            StepStatus::Completed | StepStatus::Skipped { .. } => None,
+            StepStatus::Completed | StepStatus::Skipped { .. } | StepStatus::NotRun { .. } => None,
         };
         let comment = format!(
             "{} step {} {}: {}",

@@ -143,6 +143,7 @@ fn step_anchor(scenario: &ScenarioResult, step: &StepResult) -> String {
 fn step_verdict(step: &StepResult) -> (&'static str, &'static str) {
     match &step.status {
         StepStatus::Skipped { .. } => return ("skip", "SKIP"),
+        StepStatus::NotRun { .. } => return ("not-run", "NOT RUN"),
         StepStatus::Error { .. } => return ("error", "ERROR"),
         StepStatus::Completed => {}
     }
@@ -298,6 +299,13 @@ fn step_details(page: &mut String, scenario: &ScenarioResult, step: &StepResult,
             let _ = writeln!(
                 page,
                 "<p class=\"status skip\">Not sent: {}</p>",
+                escape(reason)
+            );
+        }
+        StepStatus::NotRun { reason } => {
+            let _ = writeln!(
+                page,
+                "<p class=\"status not-run\">Not run: {}</p>",
                 escape(reason)
             );
         }

@@ -77,6 +77,10 @@ impl<W: Write> TerminalReporter<W> {
                 "SKIP".yellow().bold(),
                 format!("{:>2} {}  {}", step.index, step.name, reason.yellow()),
             ),
+            StepStatus::NotRun { reason } => (
+                "-".dimmed(),
+                format!("{:>2} {}  {}", step.index, step.name, reason.dimmed()),
+            ),
             StepStatus::Error { message, .. } => (
                 "ERROR".red().bold(),
                 format!("{:>2} {}  {}", step.index, step.name, message.red()),
@@ -333,6 +337,9 @@ pub fn summary_text(t: &Tally, seconds: f64) -> String {
     }
     if t.steps_skipped > 0 {
         parts.push(format!("{} skipped", t.steps_skipped));
+    }
+    if t.steps_not_run > 0 {
+        parts.push(format!("{} not sent (read-only)", t.steps_not_run));
     }
     if t.steps_errored > 0 {
         parts.push(format!("{} without an answer", t.steps_errored));
