@@ -1,8 +1,6 @@
 //! `scim-harness run`: load, start the embedded server when no URL is given, replay, report.
 
-use std::collections::BTreeSet;
 use std::io::{self, Write};
-use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, anyhow};
@@ -11,7 +9,7 @@ use super::{UsageError, did_you_mean, emit, runtime};
 use crate::checks::BUILT_IN_IDS;
 use crate::cli::{OutputFormat, RunArgs};
 use crate::exit;
-use crate::gate::{self, Comparison, Expectations, FailOn};
+use crate::gate::{Expectations, Verdict};
 use crate::report::terminal::TerminalReporter;
 use crate::report::{github, har, html, json, junit};
 use crate::run::http::{HttpClient, HttpSettings};
@@ -127,7 +125,7 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<u8> {
         );
         let result = crate::run::run(&scenarios, &config, &mut reporter).await;
         let verdict = Verdict::of(&result, args.fail_on, expectations.as_ref());
-        reporter.summary(&result, &verdict.lines(args.expect.as_deref()));
+        reporter.summary(&result, &verdict, args.expect.as_deref());
         if let Some(server) = embedded {
             server.shutdown().await;
         }
@@ -140,65 +138,6 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<u8> {
         }
         Ok(verdict.code)
     })
-}
-
-/// The exit code and why: the run's findings, judged against known ones when `--expect` is given.
-struct Verdict {
-    code: u8,
-    findings: BTreeSet<String>,
-    comparison: Option<Comparison>,
-}
-
-impl Verdict {
-    fn of(result: &RunResult, fail_on: FailOn, expected: Option<&Expectations>) -> Self {
-        let findings = gate::findings(result, fail_on);
-        let comparison = expected.map(|e| Comparison::of(&findings, e));
-        let code = if result.interrupted {
-            exit::INTERRUPTED
-        } else if result.tally().could_not_run() {
-            exit::COULD_NOT_RUN
-        } else if comparison
-            .as_ref()
-            .map_or(!findings.is_empty(), |c| !c.is_clean())
-        {
-            exit::FINDINGS
-        } else {
-            exit::SUCCESS
-        };
-        Verdict {
-            code,
-            findings,
-            comparison,
-        }
-    }
-
-    fn lines(&self, expect_file: Option<&Path>) -> String {
-        use colored::Colorize;
-        let mut text = String::new();
-        if let (Some(comparison), Some(file)) = (&self.comparison, expect_file) {
-            let file = file.display();
-            for key in &comparison.new {
-                text.push_str(&format!(
-                    "{} {key} (not in {file})\n",
-                    "new finding:".red().bold()
-                ));
-            }
-            for key in &comparison.resolved {
-                text.push_str(&format!(
-                    "{} {key} no longer occurs: remove it from {file}\n",
-                    "resolved:".yellow().bold()
-                ));
-            }
-            if comparison.is_clean() && !self.findings.is_empty() {
-                text.push_str(&format!(
-                    "{} known findings, exactly as listed in {file}\n",
-                    self.findings.len()
-                ));
-            }
-        }
-        text.push_str(&verdict_line(self.code));
-        text
-    }
 }
 
 /// The machine-readable reports, written after the run from the same result.
@@ -308,25 +247,6 @@ async fn wait_for_signal() -> io::Result<()> {
     #[cfg(not(unix))]
     {
         tokio::signal::ctrl_c().await
-    }
-}
-
-fn verdict_line(code: u8) -> String {
-    use colored::Colorize;
-    match code {
-        exit::SUCCESS => "PASSED: Entra's provisioning will work against this endpoint for what was tested (exit 0)"
-            .green()
-            .bold()
-            .to_string(),
-        exit::COULD_NOT_RUN => "COULD NOT RUN: the target gave no answer at all (exit 3)"
-            .red()
-            .bold()
-            .to_string(),
-        exit::INTERRUPTED => "INTERRUPTED: stopped early; what the run created was removed (exit 130)"
-            .yellow()
-            .bold()
-            .to_string(),
-        _ => "FINDINGS: see the failures above (exit 1)".red().bold().to_string(),
     }
 }
 

@@ -2,10 +2,13 @@
 //! diffs, and a summary. Colour comes from `colored`, whose override the CLI sets from `--color`.
 
 use std::io::{self, Write};
+use std::path::Path;
 
 use colored::{ColoredString, Colorize};
 
 use crate::checks::excerpt;
+use crate::exit;
+use crate::gate::Verdict;
 use crate::run::Listener;
 use crate::run::result::{
     CheckResult, Exchange, Outcome, RunResult, ScenarioResult, SnapshotResult, StepResult,
@@ -43,9 +46,10 @@ impl<W: Write> TerminalReporter<W> {
         self.write(&text);
     }
 
-    pub fn summary(&mut self, result: &RunResult, verdict: &str) {
+    pub fn summary(&mut self, result: &RunResult, verdict: &Verdict, expect_file: Option<&Path>) {
         let t = result.tally();
         let text = summary_text(&t, result.duration.as_secs_f64());
+        let verdict = verdict_text(verdict, expect_file);
         self.write(&format!("\n{text}\n{verdict}\n"));
     }
 
@@ -328,6 +332,45 @@ fn pretty(body: &str) -> String {
         .ok()
         .and_then(|v| serde_json::to_string_pretty(&v).ok())
         .unwrap_or_else(|| body.to_string())
+}
+
+/// How the run compares with `--expect`, then the one-line verdict with its exit code.
+fn verdict_text(verdict: &Verdict, expect_file: Option<&Path>) -> String {
+    let mut text = String::new();
+    if let (Some(comparison), Some(file)) = (&verdict.comparison, expect_file) {
+        let file = file.display();
+        for key in &comparison.new {
+            text.push_str(&format!(
+                "{} {key} (not in {file})\n",
+                "new finding:".red().bold()
+            ));
+        }
+        for key in &comparison.resolved {
+            text.push_str(&format!(
+                "{} {key} no longer occurs: remove it from {file}\n",
+                "resolved:".yellow().bold()
+            ));
+        }
+        if comparison.is_clean() && !verdict.findings.is_empty() {
+            text.push_str(&format!(
+                "{} known findings, exactly as listed in {file}\n",
+                verdict.findings.len()
+            ));
+        }
+    }
+    let line = match verdict.code {
+        exit::SUCCESS => {
+            "PASSED: Entra's provisioning will work against this endpoint for what was tested (exit 0)"
+                .green()
+        }
+        exit::COULD_NOT_RUN => "COULD NOT RUN: the target gave no answer at all (exit 3)".red(),
+        exit::INTERRUPTED => {
+            "INTERRUPTED: stopped early; what the run created was removed (exit 130)".yellow()
+        }
+        _ => "FINDINGS: see the failures above (exit 1)".red(),
+    };
+    text.push_str(&line.bold().to_string());
+    text
 }
 
 pub fn summary_text(t: &Tally, seconds: f64) -> String {
