@@ -154,7 +154,7 @@ fn write_reports(args: &RunArgs, result: &RunResult, verdict: &Verdict) -> anyho
             .with_context(|| format!("could not write the HAR trace to {}", path.display()))?;
     }
     if let Some(path) = &args.html {
-        std::fs::write(path, html::render(result, verdict.code))
+        std::fs::write(path, html::render(result, verdict))
             .with_context(|| format!("could not write the HTML report to {}", path.display()))?;
     }
     if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {

@@ -7,6 +7,7 @@
 use std::fmt::Write;
 
 use crate::exit;
+use crate::gate::Verdict;
 use crate::report::terminal::summary_text;
 use crate::run::result::{
     CheckResult, CleanupResult, Exchange, Outcome, RunResult, ScenarioResult, SnapshotResult,
@@ -14,8 +15,14 @@ use crate::run::result::{
 };
 use crate::snapshot::DiffKind;
 
-pub fn render(result: &RunResult, exit_code: u8) -> String {
-    let (verdict_class, verdict) = verdict(exit_code);
+pub fn render(result: &RunResult, run_verdict: &Verdict) -> String {
+    let exit_code = run_verdict.code;
+    let (verdict_class, verdict) = if exit_code == exit::SUCCESS && !run_verdict.findings.is_empty()
+    {
+        ("pass", "PASSED: every finding is a known one (--expect)")
+    } else {
+        verdict(exit_code)
+    };
     let mut page = String::with_capacity(64 * 1024);
     page.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     page.push_str(
@@ -550,6 +557,14 @@ mod tests {
     use crate::scenario::model::{Location, Severity};
     use crate::snapshot::DiffLine;
 
+    fn verdict_of(code: u8) -> Verdict {
+        Verdict {
+            code,
+            findings: Default::default(),
+            comparison: None,
+        }
+    }
+
     fn sample() -> RunResult {
         let failing = CheckResult {
             id: "deprovision.legacy-accepted".to_string(),
@@ -643,7 +658,7 @@ mod tests {
 
     #[test]
     fn everything_from_the_run_is_escaped_and_nothing_is_loaded() {
-        let html = render(&sample(), exit::FINDINGS);
+        let html = render(&sample(), &verdict_of(exit::FINDINGS));
         assert!(!html.contains("<script"), "{html}");
         assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
         assert!(html.contains("Entra disables &lt;the user&gt;"));
@@ -657,7 +672,7 @@ mod tests {
 
     #[test]
     fn summary_findings_and_step_details() {
-        let html = render(&sample(), exit::FINDINGS);
+        let html = render(&sample(), &verdict_of(exit::FINDINGS));
         assert!(
             html.contains("<p id=\"verdict\" class=\"verdict fail\" data-exit-code=\"1\">FINDINGS")
         );
@@ -689,11 +704,23 @@ mod tests {
     }
 
     #[test]
+    fn known_findings_pass_without_claiming_a_clean_run() {
+        let mut verdict = verdict_of(exit::SUCCESS);
+        verdict
+            .findings
+            .insert("entra-core/disable/deprovision.legacy-accepted".to_string());
+        let html = render(&sample(), &verdict);
+        assert!(html.contains(
+            "class=\"verdict pass\" data-exit-code=\"0\">PASSED: every finding is a known one"
+        ));
+    }
+
+    #[test]
     fn a_clean_run_says_so() {
         let mut result = sample();
         result.scenarios[0].steps.clear();
         result.scenarios[0].cleanup.clear();
-        let html = render(&result, exit::SUCCESS);
+        let html = render(&result, &verdict_of(exit::SUCCESS));
         assert!(html.contains("class=\"verdict pass\""));
         assert!(html.contains("<h2>Findings (0)</h2>\n<p>None"));
     }
