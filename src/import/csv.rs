@@ -81,7 +81,6 @@ pub fn parse(files: CsvFiles<'_>) -> Result<Vec<LogEntry>, ImportError> {
                 .or_default()
                 .push(ProvisioningStep {
                     name: cell(row, name),
-                    step_type: table.cell(row, &["type", "steptype", "provisioningsteptype"]),
                     status: table.cell(row, &["status"]),
                     description: table.cell(row, &["description"]),
                     reportable_identifier: Some(table.cell(row, &["reportableidentifier"]))

@@ -44,7 +44,6 @@ pub struct ModifiedProperty {
 pub struct ProvisioningStep {
     /// `EntryExportAdd`, `EntryExportUpdate`, `EntryExportUpdateSoftDelete`, …
     pub name: String,
-    pub step_type: String,
     pub status: String,
     pub description: String,
     /// `ReportableIdentifier` from the step's details, usually the user principal name.
@@ -173,7 +172,6 @@ mod tests {
             steps: step
                 .map(|name| ProvisioningStep {
                     name: name.to_string(),
-                    step_type: "export".to_string(),
                     status: "failure".to_string(),
                     description: String::new(),
                     reportable_identifier: None,

@@ -349,7 +349,7 @@ type ValuePath<'a> = (&'a str, (&'a str, &'a str), Option<&'a str>);
 
 fn value_path(path: &str) -> Option<ValuePath<'_>> {
     let open = path.find('[')?;
-    let close = path.rfind(']')?;
+    let close = path.rfind(']').filter(|&close| close > open)?;
     let name = &path[..open];
     let filter = &path[open + 1..close];
     let sub = path[close + 1..].strip_prefix('.');
@@ -524,6 +524,25 @@ impl<'m> ScenarioText<'m> {
             status.push_str(&format!(", errorCode {code}"));
         }
         w.comment(2, &status);
+        if let Some(step) = entry
+            .steps
+            .iter()
+            .find(|s| s.status.eq_ignore_ascii_case("failure") && !s.description.is_empty())
+        {
+            w.comment(2, &format!("{}: {}", step.name, step.description));
+        }
+        let ids: Vec<String> = [
+            ("log entry", &entry.id),
+            ("job", &entry.job_id),
+            ("cycle", &entry.cycle_id),
+        ]
+        .iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(name, value)| format!("{name} {value}"))
+        .collect();
+        if !ids.is_empty() {
+            w.comment(2, &ids.join(" · "));
+        }
         match (&reason.web_response, &reason.status_name) {
             (Some(body), status) => {
                 let status = match (reason.status_code, status) {
@@ -915,7 +934,6 @@ mod tests {
                 .collect(),
             steps: vec![ProvisioningStep {
                 name: "EntryExport".to_string(),
-                step_type: "export".to_string(),
                 status: "failure".to_string(),
                 description: String::new(),
                 reportable_identifier: Some("lee@contoso.example".to_string()),

@@ -125,7 +125,6 @@ fn entry(object: &Map<String, Value>) -> LogEntry {
             .iter()
             .map(|s| ProvisioningStep {
                 name: text(s, &["name"]).unwrap_or_default(),
-                step_type: text(s, &["provisioningStepType", "type"]).unwrap_or_default(),
                 status: text(s, &["status"]).unwrap_or_default(),
                 description: text(s, &["description"]).unwrap_or_default(),
                 reportable_identifier: nested(s, &["details"])

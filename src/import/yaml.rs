@@ -1,7 +1,9 @@
 //! A small YAML writer for generated scenarios: block style for structure, flow style for short
 //! objects of scalars (`- {op: Replace, path: active, value: "False"}`), and quoting wherever a
 //! plain scalar could be read as something else (`"False"` stays a string, `"0123"` stays text).
-//! Strings are quoted as JSON, which is valid YAML.
+//! Quoted strings escape every character YAML does not allow as it is (DEL, C1 controls,
+//! U+FFFE/U+FFFF) and the ones older readers take for line breaks (NEL, U+2028, U+2029) or a
+//! byte-order mark.
 
 use serde_json::{Map, Value};
 
@@ -35,7 +37,7 @@ impl YamlWriter {
         for line in cropped.lines() {
             let clean: String = line
                 .chars()
-                .map(|c| if c.is_control() { ' ' } else { c })
+                .map(|c| if plain_safe(c) { c } else { ' ' })
                 .collect();
             let clean = clean.trim_end();
             if clean.is_empty() {
@@ -69,7 +71,7 @@ impl YamlWriter {
             Value::Array(items) => self.items(indent + 2, items),
             scalar => self
                 .out
-                .push_str(&format!("{}{}\n", pad(indent + 2), compact(scalar))),
+                .push_str(&format!("{}{}\n", pad(indent + 2), inline(scalar))),
         }
     }
 
@@ -89,7 +91,7 @@ impl YamlWriter {
                 self.out.push_str(&text[indent + 2..]);
             }
             other => {
-                let text = flow(other).unwrap_or_else(|| compact(other));
+                let text = inline(other);
                 self.out.push_str(&format!("{}- {text}\n", pad(indent)));
             }
         }
@@ -121,7 +123,9 @@ fn literal_block(text: &str, indent: usize) -> Option<String> {
     };
     let safe = !body.ends_with('\n')
         && !body.starts_with([' ', '\n'])
-        && body.chars().all(|c| c == '\n' || !c.is_control())
+        && body
+            .chars()
+            .all(|c| c == '\n' || (c != '\t' && plain_safe(c)))
         && body.lines().all(|line| !line.ends_with(' '));
     if !safe {
         return None;
@@ -152,38 +156,63 @@ fn crop(text: &str, limit: usize) -> String {
 
 /// The one-line form of scalars, empty containers, lists of scalars and objects of scalars.
 fn flow(value: &Value) -> Option<String> {
-    match value {
-        Value::Array(items) if items.iter().all(is_scalar) => Some(format!(
-            "[{}]",
-            items.iter().map(scalar).collect::<Vec<_>>().join(", ")
-        )),
-        Value::Object(object) if object.values().all(is_scalar) => Some(format!(
-            "{{{}}}",
-            object
-                .iter()
-                .map(|(k, v)| format!("{}: {}", quote_key(k), scalar(v)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-        Value::Array(_) | Value::Object(_) => None,
-        other => Some(scalar(other)),
-    }
+    let flat = match value {
+        Value::Array(items) => items.iter().all(is_scalar),
+        Value::Object(object) => object.values().all(is_scalar),
+        _ => true,
+    };
+    flat.then(|| inline(value))
 }
 
 fn is_scalar(value: &Value) -> bool {
     !matches!(value, Value::Array(_) | Value::Object(_))
 }
 
-/// Compact JSON: valid YAML flow for anything, used for nesting the block style does not cover.
-fn compact(value: &Value) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| "null".to_string())
-}
-
-fn scalar(value: &Value) -> String {
+/// Any value in flow style on one line; the block style covers the nesting it does not.
+fn inline(value: &Value) -> String {
     match value {
         Value::String(text) => quote(text),
-        other => compact(other),
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(inline).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(object) => format!(
+            "{{{}}}",
+            object
+                .iter()
+                .map(|(k, v)| format!("{}: {}", quote_key(k), inline(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
     }
+}
+
+/// Characters that may stand as they are in YAML text (printable, and not read as a line break
+/// or byte-order mark by any YAML version).
+fn plain_safe(c: char) -> bool {
+    matches!(c, '\t' | ' '..='~' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+        && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}')
+}
+
+/// A double-quoted YAML scalar.
+fn double_quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if plain_safe(c) => out.push(c),
+            // Every character that is not plain-safe is below U+10000.
+            c => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// A string as a YAML scalar: plain when nothing could misread it, JSON-quoted otherwise.
@@ -200,7 +229,7 @@ pub fn quote(text: &str) -> String {
     if plain {
         text.to_string()
     } else {
-        compact(&Value::String(text.to_string()))
+        double_quoted(text)
     }
 }
 
@@ -224,7 +253,7 @@ fn quote_key(key: &str) -> String {
     if plain {
         key.to_string()
     } else {
-        compact(&Value::String(key.to_string()))
+        double_quoted(key)
     }
 }
 
@@ -313,9 +342,28 @@ mod tests {
     }
 
     #[test]
+    fn characters_yaml_forbids_are_escaped() {
+        for text in [
+            "\u{7f}",
+            "a\u{85}b",
+            "\u{2028}",
+            "\u{feff}x",
+            "\u{fffe}",
+            "\u{ffff}",
+            "\u{1}",
+            "é😀",
+        ] {
+            let value = json!({"k": text, "list": [text], "nested": [{"a": [text]}]});
+            let yaml = render(&value);
+            let back: Value = serde_saphyr::from_str(&yaml).unwrap();
+            assert_eq!(back, value, "{yaml}");
+        }
+    }
+
+    #[test]
     fn comments_stay_comments() {
         let mut writer = YamlWriter::default();
-        writer.comment(2, "line one\nline\u{7}two\n\nend");
+        writer.comment(2, "line one\nline\u{7}two\u{2028}\n\nend");
         assert_eq!(
             writer.finish(),
             "  # line one\n  # line two\n  #\n  # end\n"
