@@ -4,6 +4,7 @@
 
 mod cleanup;
 mod connection;
+mod import_log;
 mod list;
 mod review;
 mod run;
@@ -31,6 +32,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Accept(args) => review::accept(args),
         Command::Reject(args) => review::reject(args),
         Command::Cleanup(args) => cleanup::cleanup(args),
+        Command::ImportLog(args) => import_log::import_log(args),
     }
 }
 

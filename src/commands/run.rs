@@ -15,7 +15,7 @@ use crate::cli::{OutputFormat, RunArgs};
 use crate::exit;
 use crate::gate::{Expectations, Verdict};
 use crate::report::terminal::TerminalReporter;
-use crate::report::{github, json, junit};
+use crate::report::{github, har, html, json, junit};
 use crate::run::result::{RunResult, TargetInfo};
 use crate::run::{Interrupt, RunConfig, Selection, StepSelection, Target};
 use crate::scenario::builtin::builtin_scenarios;
@@ -155,6 +155,16 @@ fn write_reports(args: &RunArgs, result: &RunResult, verdict: &Verdict) -> anyho
         let xml = junit::render(result).context("could not render the JUnit report")?;
         std::fs::write(path, xml)
             .with_context(|| format!("could not write the JUnit report to {}", path.display()))?;
+    }
+    if let Some(path) = &args.trace {
+        let trace = har::render(result, std::time::SystemTime::now())
+            .context("could not render the HAR trace")?;
+        std::fs::write(path, trace)
+            .with_context(|| format!("could not write the HAR trace to {}", path.display()))?;
+    }
+    if let Some(path) = &args.html {
+        std::fs::write(path, html::render(result, verdict))
+            .with_context(|| format!("could not write the HTML report to {}", path.display()))?;
     }
     if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
         github_actions(args, result, verdict)?;
