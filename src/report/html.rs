@@ -562,6 +562,7 @@ mod tests {
             code,
             findings: Default::default(),
             comparison: None,
+            run_timeout: None,
         }
     }
 
