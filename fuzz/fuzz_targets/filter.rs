@@ -14,7 +14,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let canonical = filter.to_string();
-    assert_eq!(Filter::parse(&canonical).as_ref(), Ok(&filter), "{canonical}");
+    assert_eq!(
+        Filter::parse(&canonical).as_ref(),
+        Ok(&filter),
+        "{canonical}"
+    );
     let user = json!({
         "id": "u-1",
         "userName": "a@contoso.com",

@@ -15,7 +15,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let canonical = path.to_string();
-    assert_eq!(PatchPath::parse(&canonical).as_ref(), Ok(&path), "{canonical}");
+    assert_eq!(
+        PatchPath::parse(&canonical).as_ref(),
+        Ok(&path),
+        "{canonical}"
+    );
     let user = json!({
         "userName": "a@contoso.com",
         "emails": [{"type": "work", "value": "a@contoso.com"}, {"type": "home", "value": "h@x"}],
