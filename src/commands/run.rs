@@ -29,7 +29,7 @@ use crate::snapshot::SnapshotStore;
 pub const REFERENCE_TARGET: &str = "reference";
 
 pub fn run(args: RunArgs) -> anyhow::Result<u8> {
-    let token = read_token(&args)?;
+    let token = read_token(args.token.as_deref(), args.token_file.as_deref())?;
     let selection = Selection {
         only: args.only.clone(),
         skip: args.skip.clone(),
@@ -216,7 +216,7 @@ fn write_reports(args: &RunArgs, result: &RunResult, verdict: &Verdict) -> anyho
 }
 
 /// First Ctrl-C or SIGTERM: stop and clean up. Second: abort at once, saying how to find leftovers.
-fn watch_signals(interrupt: Interrupt, run_prefix: String) {
+pub(super) fn watch_signals(interrupt: Interrupt, run_prefix: String) {
     tokio::spawn(async move {
         loop {
             if wait_for_signal().await.is_err() {
@@ -271,8 +271,12 @@ fn verdict_line(code: u8) -> String {
     }
 }
 
-fn read_token(args: &RunArgs) -> anyhow::Result<Option<SecretString>> {
-    if let Some(path) = &args.token_file {
+/// `--token-file` wins over `--token` (clap makes them exclusive; `SCIM_TOKEN` fills `--token`).
+pub(super) fn read_token(
+    token: Option<&str>,
+    token_file: Option<&Path>,
+) -> anyhow::Result<Option<SecretString>> {
+    if let Some(path) = token_file {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("could not read the token file {}", path.display()))?;
         let token = text.trim();
@@ -281,9 +285,7 @@ fn read_token(args: &RunArgs) -> anyhow::Result<Option<SecretString>> {
         }
         return Ok(Some(SecretString::new(token)));
     }
-    Ok(args
-        .token
-        .as_deref()
+    Ok(token
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .map(SecretString::new))
