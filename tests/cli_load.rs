@@ -126,6 +126,20 @@ fn failed_requests_are_classified_exit_1_and_everything_is_still_removed() {
 }
 
 #[test]
+fn the_time_limit_stops_the_cycle_and_the_cleanup_still_runs() {
+    let server = TestServer::start(&[]);
+    load_against(&server.url())
+        .args(["--users", "100000", "--rate", "50", "--time-limit", "1"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "stopped early: the time limit was reached",
+        ))
+        .stdout(predicate::str::contains("nothing left"));
+    assert_eq!(server.count("Users"), 0);
+}
+
+#[test]
 fn an_unreachable_target_cannot_run() {
     let port = StdListener::bind("127.0.0.1:0")
         .unwrap()
