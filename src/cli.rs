@@ -57,6 +57,8 @@ pub enum Command {
     Accept(SelectArgs),
     /// Reject pending snapshots: delete the new version, keep the baseline.
     Reject(SelectArgs),
+    /// Find resources earlier runs left behind (by their prefix) and, with --yes, delete them.
+    Cleanup(CleanupArgs),
 }
 
 #[derive(Debug, Args)]
@@ -105,6 +107,19 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME")]
     pub target_name: Option<String>,
 
+    /// Send only requests that change nothing (Test Connection, discovery, filters, GET), for
+    /// production tenants where creating users is not allowed.
+    #[arg(long)]
+    pub read_only: bool,
+
+    /// Replay only this step of the scenario (give earlier captures with --var).
+    #[arg(long, value_name = "STEP", conflicts_with = "from_step")]
+    pub step: Option<String>,
+
+    /// Replay the scenario from this step on (give earlier captures with --var).
+    #[arg(long, value_name = "STEP")]
+    pub from_step: Option<String>,
+
     /// Give a scenario variable a value, e.g. an existing user's id.
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
     pub vars: Vec<(String, String)>,
@@ -112,6 +127,13 @@ pub struct RunArgs {
     /// Seconds to wait for each response.
     #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
+
+    /// Seconds the whole run may take; then it stops, removes what it created and exits 3.
+    #[arg(long, default_value_t = 600, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub run_timeout: u64,
+
+    #[command(flatten)]
+    pub tls: TlsArgs,
 
     /// Show every request and response (the token is redacted).
     #[arg(short, long)]
@@ -146,6 +168,54 @@ pub struct RunArgs {
     /// findings are exactly those; a new finding or a listed one that disappeared is reported.
     #[arg(long, value_name = "FILE")]
     pub expect: Option<PathBuf>,
+}
+
+/// How https targets are verified. Proxies come from HTTPS_PROXY, HTTP_PROXY and NO_PROXY.
+#[derive(Debug, Clone, Args)]
+pub struct TlsArgs {
+    /// Also trust the CA certificates in this PEM file (for a private CA).
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+
+    /// Accept any server certificate. Only for test servers: the token goes to whoever answers.
+    #[arg(long, conflicts_with = "ca_cert")]
+    pub insecure: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CleanupArgs {
+    /// The SCIM base URL (Entra's "Tenant URL").
+    #[arg(long, env = "SCIM_URL", value_name = "URL")]
+    pub url: String,
+
+    /// The bearer token. Never printed or written.
+    #[arg(
+        long,
+        env = "SCIM_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN",
+        conflicts_with = "token_file"
+    )]
+    pub token: Option<String>,
+
+    /// Read the bearer token from this file (surrounding whitespace is ignored).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+
+    /// Only users whose userName and groups whose displayName start with this are touched.
+    #[arg(long, default_value = "scimh-", value_name = "PREFIX")]
+    pub prefix: String,
+
+    /// Delete what was found (without it: only list what would be deleted).
+    #[arg(long)]
+    pub yes: bool,
+
+    /// Seconds to wait for each response.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+
+    #[command(flatten)]
+    pub tls: TlsArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -215,6 +285,9 @@ pub struct LoadArgs {
     /// Seconds to wait for each response.
     #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
+
+    #[command(flatten)]
+    pub tls: TlsArgs,
 
     /// Also write the numbers as JSON (docs/load-report.md) to this file.
     #[arg(long, value_name = "FILE")]

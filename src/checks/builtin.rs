@@ -65,14 +65,40 @@ const RESOURCE_ID_TYPE: BuiltIn = BuiltIn {
     hint: "Serialise the id as a JSON string, e.g. \"42\" rather than 42.",
 };
 
+// Worded as what is known: Entra's documentation says nothing about following redirects.
+const REDIRECT: BuiltIn = BuiltIn {
+    id: "http.redirect",
+    title: "SCIM endpoints answer directly, without redirects",
+    requirement: "RFC 7644 §3 (the endpoint URLs are the resource URLs)",
+    severity: Severity::Warn,
+    impact: "Entra's documentation does not say that its provisioning service follows redirects. The harness does not follow them and never sends the Authorization header to another URL, so this step judged the redirect itself.",
+    hint: "Configure the final URL (the Location this response names) as the Tenant URL, or serve SCIM at the URL Entra is given.",
+};
+
+const RATE_LIMITED: BuiltIn = BuiltIn {
+    id: "http.rate-limited",
+    title: "The endpoint keeps up with one request at a time",
+    requirement: "Entra gallery apps must sustain 25 requests per second per tenant",
+    severity: Severity::Warn,
+    impact: "Entra logs a 429 as TooManyRequests and retries the object automatically; a vendor reports that many 429s pushed a job into quarantine. Whether Entra honours Retry-After is not documented.",
+    hint: "Raise the rate limit for the provisioning client, and send Retry-After (seconds) with every 429.",
+};
+
 /// The ids of the harness's own checks, for `--only`/`--skip` and `list`.
-pub const BUILT_IN_IDS: [&str; 5] = [
+pub const BUILT_IN_IDS: [&str; 7] = [
     CONTENT_TYPE.id,
     JSON_BODY.id,
     ERROR_BODY.id,
     RESOURCE_ID.id,
     RESOURCE_ID_TYPE.id,
+    REDIRECT.id,
+    RATE_LIMITED.id,
 ];
+
+/// The 429 answers that came before a step's response and what the harness did about each.
+pub fn rate_limited(notes: &[String]) -> CheckResult {
+    RATE_LIMITED.judge(notes.to_vec())
+}
 
 impl BuiltIn {
     fn result(&self, outcome: Outcome, details: Vec<String>) -> CheckResult {
@@ -102,6 +128,16 @@ impl BuiltIn {
 /// The checks that apply to this response; checks that do not apply are left out.
 pub fn built_in_checks(observed: &Observed<'_>) -> Vec<CheckResult> {
     let mut results = Vec::new();
+    if matches!(observed.status, 301 | 302 | 303 | 307 | 308) {
+        let location = observed
+            .header("location")
+            .unwrap_or("(no Location header)");
+        results.push(REDIRECT.judge(vec![format!(
+            "the target answered {} with Location: {}; not followed",
+            observed.status,
+            excerpt(location, 200)
+        )]));
+    }
     let has_body = !observed.body_text.trim().is_empty();
     if has_body {
         results.push(CONTENT_TYPE.judge(content_type(observed)));
@@ -260,6 +296,20 @@ mod tests {
         let results = built_in_checks(&observed(404, &headers, "<html>nope</html>", None));
         assert_eq!(outcome(&results, "http.error-body"), Some(Outcome::Fail));
         assert_eq!(outcome(&results, "http.content-type"), Some(Outcome::Warn));
+    }
+
+    #[test]
+    fn a_redirect_is_reported_with_its_location() {
+        let headers = [(
+            "Location".to_string(),
+            "https://other.example/scim".to_string(),
+        )];
+        let results = built_in_checks(&observed(307, &headers, "", None));
+        let redirect = results.iter().find(|r| r.id == "http.redirect").unwrap();
+        assert_eq!(redirect.outcome, Outcome::Warn);
+        assert!(redirect.details[0].contains("307 with Location: https://other.example/scim"));
+        let ok = built_in_checks(&observed(304, &[], "", None));
+        assert_eq!(outcome(&ok, "http.redirect"), None);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::run::result::{CheckResult, Outcome};
 use crate::scenario::model::{Expectation, Severity};
 use crate::scenario::template::Vars;
 
-pub use builtin::{BUILT_IN_IDS, built_in_checks};
+pub use builtin::{BUILT_IN_IDS, built_in_checks, rate_limited};
 
 /// A response as the checks see it.
 #[derive(Debug, Clone, Copy)]

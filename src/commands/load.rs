@@ -6,16 +6,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, anyhow};
+use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::UsageError;
-use super::run::{read_token, watch_signals};
+use super::connection::{http_client, read_token, redact_panics};
+use super::run::watch_signals;
 use crate::cli::LoadArgs;
 use crate::exit;
 use crate::load::{self, CycleSize, LoadConfig, LoadReport, Pacing, Phase, Progress, StopReason};
 use crate::run::Interrupt;
-use crate::run::http::{HttpClient, HttpSettings};
 use crate::secret::SecretString;
 use crate::server::{self, ServerConfig};
 
@@ -27,6 +27,7 @@ pub fn load(args: LoadArgs) -> anyhow::Result<u8> {
     let size = CycleSize::new(args.users, args.groups, args.members)
         .map_err(|e| UsageError(e.to_string()))?;
     let token = read_token(args.token.as_deref(), args.token_file.as_deref())?;
+    redact_panics(token.as_ref());
     if let Some(url) = &args.url {
         check_url(url)?;
     }
@@ -34,11 +35,7 @@ pub fn load(args: LoadArgs) -> anyhow::Result<u8> {
         (Some(rate), _) => Pacing::Rate(rate),
         (None, concurrency) => Pacing::Concurrency(concurrency.unwrap_or(DEFAULT_CONCURRENCY)),
     };
-    let client = HttpClient::new(HttpSettings {
-        request_timeout: Duration::from_secs(args.timeout),
-        ..HttpSettings::default()
-    })
-    .map_err(|e| anyhow!("could not set up HTTP: {e}"))?;
+    let client = http_client(args.timeout, &args.tls, args.url.is_some())?;
 
     single_thread_runtime()?.block_on(async {
         let (embedded, base_url, token) = match &args.url {

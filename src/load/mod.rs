@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -466,7 +466,10 @@ impl Engine {
             if response.status != 429 {
                 return Sent::Answered(response);
             }
-            let retry_after = RetryAfter::parse(response.header("retry-after"), SystemTime::now());
+            let retry_after = RetryAfter::parse(
+                response.header("retry-after"),
+                time::OffsetDateTime::now_utc(),
+            );
             self.throttling().throttled(retry_after);
             if retries == MAX_THROTTLE_RETRIES {
                 self.throttling().gave_up += 1;

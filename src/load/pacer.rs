@@ -5,15 +5,18 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use serde::Serialize;
+use time::OffsetDateTime;
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 
 use crate::run::Interrupt;
+use crate::run::retry::{MAX_WAIT, retry_after};
 
-/// The longest `Retry-After` the run waits; a longer one is cut to this and counted as capped.
-pub const RETRY_AFTER_CAP: Duration = Duration::from_secs(30);
+/// The longest `Retry-After` the run waits (as long as `run` waits); a longer one is cut to this
+/// and counted as capped.
+pub const RETRY_AFTER_CAP: Duration = MAX_WAIT;
 /// The pause after a 429 that names no (readable) `Retry-After`.
 pub const DEFAULT_BACKOFF: Duration = Duration::from_secs(1);
 /// How often one request is retried after 429 before it counts as failed.
@@ -99,7 +102,7 @@ impl Pacer {
     }
 }
 
-/// What a 429 asked for, read from its `Retry-After` (RFC 9110 §10.2.3: seconds or an HTTP date).
+/// What a 429 asked for, read from its `Retry-After` (seconds or an HTTP date, as `run` reads it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum RetryAfter {
     Asked(Duration),
@@ -107,19 +110,10 @@ pub(super) enum RetryAfter {
 }
 
 impl RetryAfter {
-    pub(super) fn parse(header: Option<&str>, now: SystemTime) -> Self {
-        let Some(value) = header.map(str::trim) else {
-            return RetryAfter::Missing;
-        };
-        if let Ok(seconds) = value.parse::<u64>() {
-            return RetryAfter::Asked(Duration::from_secs(seconds));
-        }
-        match time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc2822) {
-            Ok(date) => {
-                let at = SystemTime::from(date);
-                RetryAfter::Asked(at.duration_since(now).unwrap_or(Duration::ZERO))
-            }
-            Err(_) => RetryAfter::Missing,
+    pub(super) fn parse(header: Option<&str>, now: OffsetDateTime) -> Self {
+        match header.and_then(|value| retry_after(value, now)) {
+            Some(asked) => RetryAfter::Asked(asked),
+            None => RetryAfter::Missing,
         }
     }
 
@@ -184,16 +178,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn retry_after_is_seconds_or_an_http_date() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);
+    fn an_unreadable_or_missing_retry_after_waits_the_default() {
+        let now = OffsetDateTime::UNIX_EPOCH;
         assert_eq!(
             RetryAfter::parse(Some(" 3 "), now),
             RetryAfter::Asked(Duration::from_secs(3))
-        );
-        // RFC 9110's own example date, 10 s after `now`.
-        assert_eq!(
-            RetryAfter::parse(Some("Sun, 06 Nov 1994 08:49:47 GMT"), now),
-            RetryAfter::Asked(Duration::from_secs(10))
         );
         assert_eq!(RetryAfter::parse(Some("soon"), now), RetryAfter::Missing);
         assert_eq!(RetryAfter::parse(None, now), RetryAfter::Missing);

@@ -76,6 +76,8 @@ pub fn transport_class(error: &TransportError) -> &'static str {
         TransportError::Tls(_) => "tls",
         TransportError::Timeout(_) => "timeout",
         TransportError::BodyTooLarge { .. } => "body-too-large",
+        TransportError::Closed(_) => "closed",
+        TransportError::Truncated { .. } => "truncated",
         TransportError::Protocol(_) => "protocol",
     }
 }

@@ -181,9 +181,9 @@ fn cleanup_text(report: &LoadReport) -> String {
     }
     let _ = writeln!(
         out,
-        "{} left behind (names start with `{}`):",
+        "{} left behind (names start with `{prefix}`; `scim-harness cleanup --url … --prefix {prefix}` finds them):",
         c.left.len(),
-        report.run_prefix
+        prefix = report.run_prefix
     );
     const SHOWN: usize = 10;
     for left in c.left.iter().take(SHOWN) {

@@ -5,15 +5,30 @@
 //! to remove it (seanmonstar/reqwest#2279), while Entra sends GETs with no `Accept` at all and a
 //! server that content-negotiates on it is exactly what the harness must catch.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::client::legacy::connect::proxy::Tunnel;
+use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
+use hyper_util::client::proxy::matcher::{Intercept, Matcher};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use rustls::DigitallySignedStruct;
+use rustls::SignatureScheme;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use tokio::net::TcpStream;
+use tower_service::Service;
+
+use crate::checks::excerpt;
 
 /// What goes on the wire.
 #[derive(Debug, Clone)]
@@ -53,10 +68,24 @@ pub enum TransportError {
     Connect(String),
     #[error("TLS failed: {0}")]
     Tls(String),
-    #[error("no complete answer within {0:?}")]
+    #[error("no complete answer within {} s (--timeout)", .0.as_secs_f64())]
     Timeout(Duration),
-    #[error("the response body is larger than the {limit}-byte cap")]
-    BodyTooLarge { limit: usize },
+    #[error("{}", body_too_large(*limit, *declared, *received))]
+    BodyTooLarge {
+        limit: usize,
+        /// The `Content-Length` the server announced, if any.
+        declared: Option<u64>,
+        /// How many bytes had arrived when the harness stopped reading.
+        received: usize,
+    },
+    #[error("the server closed the connection without answering: {0}")]
+    Closed(String),
+    #[error("the response body broke off after {received} bytes ({reason}); it began: {excerpt}")]
+    Truncated {
+        received: usize,
+        reason: String,
+        excerpt: String,
+    },
     #[error("the connection failed mid-exchange: {0}")]
     Protocol(String),
 }
@@ -66,9 +95,42 @@ impl TransportError {
     pub fn is_unreachable(&self) -> bool {
         matches!(
             self,
-            TransportError::Connect(_) | TransportError::Tls(_) | TransportError::Timeout(_)
+            TransportError::Connect(_)
+                | TransportError::Tls(_)
+                | TransportError::Timeout(_)
+                | TransportError::Closed(_)
         )
     }
+}
+
+fn body_too_large(limit: usize, declared: Option<u64>, received: usize) -> String {
+    let size = match declared {
+        Some(length) => format!("its Content-Length is {length} bytes"),
+        None => format!("more than {received} bytes arrived"),
+    };
+    format!("the response body is larger than the {limit}-byte cap: {size}")
+}
+
+/// How the server's certificate is checked.
+#[derive(Debug, Clone, Default)]
+pub struct TlsSettings {
+    /// Trusted in addition to the system's roots (`--ca-cert`), for private CAs.
+    pub extra_roots: Vec<CertificateDer<'static>>,
+    /// Accept any certificate (`--insecure`): only when the user asks for it.
+    pub insecure: bool,
+}
+
+/// The certificates in a PEM file's text; an error when it holds none.
+pub fn parse_pem_certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, TransportError> {
+    let certificates = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| TransportError::Tls(format!("not a PEM certificate file: {e}")))?;
+    if certificates.is_empty() {
+        return Err(TransportError::Tls(
+            "the file holds no PEM certificate (-----BEGIN CERTIFICATE-----)".to_string(),
+        ));
+    }
+    Ok(certificates)
 }
 
 #[derive(Debug, Clone)]
@@ -77,6 +139,9 @@ pub struct HttpSettings {
     /// From sending the request to the last byte of the body.
     pub request_timeout: Duration,
     pub max_body_bytes: usize,
+    pub tls: TlsSettings,
+    /// Which destinations go through an HTTP(S) proxy; `None`: always direct.
+    pub proxy: Option<Arc<Matcher>>,
 }
 
 impl Default for HttpSettings {
@@ -85,30 +150,43 @@ impl Default for HttpSettings {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             max_body_bytes: 4 * 1024 * 1024,
+            tls: TlsSettings::default(),
+            proxy: None,
         }
     }
 }
 
 #[derive(Clone)]
 pub struct HttpClient {
-    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    client: Client<HttpsConnector<ProxyConnector>, Full<Bytes>>,
     settings: HttpSettings,
 }
 
 impl HttpClient {
     pub fn new(settings: HttpSettings) -> Result<Self, TransportError> {
-        let mut roots = rustls::RootCertStore::empty();
-        // A machine without a CA bundle can still test plain-http and loopback targets; an https
-        // target then fails with a certificate error that names the problem.
-        for cert in rustls_native_certs::load_native_certs().certs {
-            let _ = roots.add(cert);
-        }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
+        let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
-            .map_err(|e| TransportError::Tls(e.to_string()))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+            .map_err(|e| TransportError::Tls(e.to_string()))?;
+        let tls = if settings.tls.insecure {
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)))
+                .with_no_client_auth()
+        } else {
+            let mut roots = rustls::RootCertStore::empty();
+            // A machine without a CA bundle can still test plain-http and loopback targets; an
+            // https target then fails with a certificate error that names the problem.
+            for cert in rustls_native_certs::load_native_certs().certs {
+                let _ = roots.add(cert);
+            }
+            for cert in &settings.tls.extra_roots {
+                roots.add(cert.clone()).map_err(|e| {
+                    TransportError::Tls(format!("the CA certificate is not usable: {e}"))
+                })?;
+            }
+            builder.with_root_certificates(roots).with_no_client_auth()
+        };
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_connect_timeout(Some(settings.connect_timeout));
@@ -117,7 +195,10 @@ impl HttpClient {
             .with_tls_config(tls)
             .https_or_http()
             .enable_http1()
-            .wrap_connector(http);
+            .wrap_connector(ProxyConnector {
+                http,
+                proxy: settings.proxy.clone(),
+            });
         // Entra's .NET client writes header names in title case (`Authorization`, `Content-Type`).
         let client = Client::builder(TokioExecutor::new())
             .http1_title_case_headers(true)
@@ -126,6 +207,8 @@ impl HttpClient {
         Ok(HttpClient { client, settings })
     }
 
+    /// Sends the request once. Redirects are answers like any other: nothing is followed, so the
+    /// `Authorization` header only ever goes to the URL the request names.
     pub async fn send(&self, request: &WireRequest) -> Result<WireResponse, TransportError> {
         let mut builder = http::Request::builder()
             .method(request.method)
@@ -134,9 +217,18 @@ impl HttpClient {
             builder = builder.header(name.as_str(), value.as_str());
         }
         let body = Full::new(Bytes::from(request.body.clone().unwrap_or_default()));
-        let http_request = builder
+        let mut http_request = builder
             .body(body)
             .map_err(|e| TransportError::InvalidRequest(e.to_string()))?;
+        // A plain-http request through a forward proxy carries the proxy's credentials itself; an
+        // https one gets them in the CONNECT (see `ProxyConnector`).
+        if let Some(intercept) = self.forward_proxy(http_request.uri())
+            && let Some(auth) = intercept.basic_auth()
+        {
+            http_request
+                .headers_mut()
+                .insert(http::header::PROXY_AUTHORIZATION, auth.clone());
+        }
 
         let started = Instant::now();
         let limit = self.settings.max_body_bytes;
@@ -147,7 +239,7 @@ impl HttpClient {
                 .await
                 .map_err(classify_client_error)?;
             let status = response.status().as_u16();
-            let headers = response
+            let headers: Vec<(String, String)> = response
                 .headers()
                 .iter()
                 .map(|(n, v)| {
@@ -157,18 +249,19 @@ impl HttpClient {
                     )
                 })
                 .collect();
-            let body = Limited::new(response.into_body(), limit)
-                .collect()
-                .await
-                .map_err(|e| {
-                    if e.is::<http_body_util::LengthLimitError>() {
-                        TransportError::BodyTooLarge { limit }
-                    } else {
-                        TransportError::Protocol(e.to_string())
-                    }
-                })?
-                .to_bytes()
-                .to_vec();
+            let declared = response
+                .headers()
+                .get(http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok());
+            if declared.is_some_and(|length| length > limit as u64) {
+                return Err(TransportError::BodyTooLarge {
+                    limit,
+                    declared,
+                    received: 0,
+                });
+            }
+            let body = read_body(response.into_body(), limit, declared).await?;
             Ok(WireResponse {
                 status,
                 headers,
@@ -181,12 +274,47 @@ impl HttpClient {
             Err(_) => Err(TransportError::Timeout(self.settings.request_timeout)),
         }
     }
+
+    fn forward_proxy(&self, uri: &http::Uri) -> Option<Intercept> {
+        let proxy = self.settings.proxy.as_ref()?;
+        (uri.scheme_str() == Some("http"))
+            .then(|| proxy.intercept(uri))
+            .flatten()
+    }
 }
 
-/// Turns hyper's nested error into the reason a person needs: refused, DNS, TLS, timeout.
-fn classify_client_error(error: hyper_util::client::legacy::Error) -> TransportError {
-    let mut chain = Vec::new();
-    let mut source: Option<&dyn std::error::Error> = Some(&error);
+/// Reads the body up to the cap, keeping what arrived when the connection breaks off so the
+/// report can show it.
+async fn read_body(
+    mut incoming: hyper::body::Incoming,
+    limit: usize,
+    declared: Option<u64>,
+) -> Result<Vec<u8>, TransportError> {
+    let mut body = Vec::new();
+    while let Some(frame) = incoming.frame().await {
+        let frame = frame.map_err(|e| TransportError::Truncated {
+            received: body.len(),
+            reason: error_chain(&e),
+            excerpt: excerpt(&String::from_utf8_lossy(&body), 120),
+        })?;
+        if let Ok(data) = frame.into_data() {
+            if body.len() + data.len() > limit {
+                return Err(TransportError::BodyTooLarge {
+                    limit,
+                    declared,
+                    received: body.len() + data.len(),
+                });
+            }
+            body.extend_from_slice(&data);
+        }
+    }
+    Ok(body)
+}
+
+/// Every message in an error's source chain, without repeats.
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut chain: Vec<String> = Vec::new();
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(e) = source {
         let text = e.to_string();
         if !chain.contains(&text) {
@@ -194,13 +322,180 @@ fn classify_client_error(error: hyper_util::client::legacy::Error) -> TransportE
         }
         source = e.source();
     }
-    let message = chain.join(": ");
+    chain.join(": ")
+}
+
+/// Turns hyper's nested error into the reason a person needs: refused, DNS, TLS, closed.
+fn classify_client_error(error: hyper_util::client::legacy::Error) -> TransportError {
+    let message = error_chain(&error);
     let lower = message.to_ascii_lowercase();
+    let closed = {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+        let mut found = false;
+        while let Some(e) = source {
+            if let Some(hyper_error) = e.downcast_ref::<hyper::Error>() {
+                found |= hyper_error.is_incomplete_message() || hyper_error.is_canceled();
+            }
+            if let Some(io) = e.downcast_ref::<std::io::Error>() {
+                found |= matches!(
+                    io.kind(),
+                    std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::UnexpectedEof
+                );
+            }
+            source = e.source();
+        }
+        found
+    };
     if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
         TransportError::Tls(message)
     } else if error.is_connect() {
         TransportError::Connect(message)
+    } else if closed {
+        TransportError::Closed(message)
     } else {
         TransportError::Protocol(message)
+    }
+}
+
+/// `--insecure`: any certificate is accepted, but the handshake signatures are still checked
+/// so the connection is at least encrypted to whoever holds the presented key.
+#[derive(Debug)]
+struct AcceptAnyCertificate(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AcceptAnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// The TCP leg under TLS: direct, through a CONNECT tunnel (https via a proxy), or to a forward
+/// proxy that gets the request in absolute form (plain http via a proxy).
+#[derive(Clone)]
+struct ProxyConnector {
+    http: HttpConnector,
+    proxy: Option<Arc<Matcher>>,
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl Service<http::Uri> for ProxyConnector {
+    type Response = ProxiedStream;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<ProxiedStream, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.http.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, destination: http::Uri) -> Self::Future {
+        let mut http = self.http.clone();
+        let intercept = self
+            .proxy
+            .as_ref()
+            .and_then(|proxy| proxy.intercept(&destination));
+        Box::pin(async move {
+            match intercept {
+                None => Ok(ProxiedStream {
+                    stream: http.call(destination).await?,
+                    forward_proxy: false,
+                }),
+                Some(intercept) if destination.scheme_str() == Some("https") => {
+                    let mut tunnel = Tunnel::new(intercept.uri().clone(), http);
+                    if let Some(auth) = intercept.basic_auth() {
+                        tunnel = tunnel.with_auth(auth.clone());
+                    }
+                    let stream = tunnel.call(destination).await.map_err(|e| {
+                        format!("through the proxy {}: {}", intercept.uri(), error_chain(&e))
+                    })?;
+                    Ok(ProxiedStream {
+                        stream,
+                        forward_proxy: false,
+                    })
+                }
+                Some(intercept) => Ok(ProxiedStream {
+                    stream: http.call(intercept.uri().clone()).await?,
+                    forward_proxy: true,
+                }),
+            }
+        })
+    }
+}
+
+/// A TCP stream that tells hyper whether it leads to a forward proxy.
+struct ProxiedStream {
+    stream: TokioIo<TcpStream>,
+    forward_proxy: bool,
+}
+
+impl Connection for ProxiedStream {
+    fn connected(&self) -> Connected {
+        self.stream.connected().proxy(self.forward_proxy)
+    }
+}
+
+impl hyper::rt::Read for ProxiedStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: hyper::rt::ReadBufCursor<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl hyper::rt::Write for ProxiedStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
     }
 }

@@ -5,6 +5,7 @@
 
 use super::http::{HttpClient, WireRequest};
 use super::result::CleanupResult;
+use super::retry;
 
 #[derive(Default)]
 pub struct Ledger {
@@ -43,10 +44,10 @@ impl Ledger {
     pub async fn unwind(self, client: &HttpClient) -> Vec<CleanupResult> {
         let mut results = Vec::new();
         for entry in self.entries.into_iter().rev().filter(|e| !e.done) {
-            let outcome = client
-                .send(&entry.undo)
+            // A rate-limited DELETE is retried like any step: giving up early leaves data behind.
+            let outcome = retry::send(client, &entry.undo)
                 .await
-                .map(|r| r.status)
+                .map(|sent| sent.response.status)
                 .map_err(|e| e.to_string());
             results.push(CleanupResult {
                 method: entry.undo.method.to_string(),

@@ -1,0 +1,255 @@
+//! The token never leaves the process except in the Authorization header: every output mode,
+//! every token source and every error path is run with a distinctive token, and every byte
+//! written (stdout, stderr, every file under the run's folder) is searched for it.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use scim_harness::server::ServerProfile;
+use support::{TestServer, harness};
+
+const SECRET: &str = "Distinctive-Secret-0x5eed-7c1b9a";
+
+/// One way of running the harness. Adding an output mode is one line here.
+const MODES: &[(&str, &[&str])] = &[
+    ("human", &["--no-snapshots"]),
+    ("verbose", &["--no-snapshots", "-v"]),
+    (
+        "json on stdout",
+        &["--no-snapshots", "--format", "json", "-v"],
+    ),
+    ("json file", &["--no-snapshots", "--json", "report.json"]),
+    ("junit file", &["--no-snapshots", "--junit", "junit.xml"]),
+    (
+        "snapshots",
+        &["--snapshots", "snaps", "--update", "always", "-v"],
+    ),
+    (
+        "pending snapshots",
+        &["--snapshots", "snaps", "--update", "new"],
+    ),
+    (
+        "everything at once",
+        &[
+            "-v", "--update", "new", "--json", "r.json", "--junit", "j.xml",
+        ],
+    ),
+];
+
+/// How the token reaches the harness.
+#[derive(Clone, Copy, Debug)]
+enum Source {
+    Flag,
+    File,
+    Env,
+}
+
+struct Written {
+    everything: String,
+    files: Vec<PathBuf>,
+}
+
+fn run(dir: &Path, args: &[&str], source: Source) -> Written {
+    let mut command = harness();
+    command.current_dir(dir).args(args);
+    match source {
+        Source::Flag => {
+            command.args(["--token", SECRET]);
+        }
+        Source::File => {
+            let file = dir.join("token.txt");
+            std::fs::write(&file, format!("  {SECRET}\n")).expect("token file");
+            command.arg("--token-file").arg(file);
+        }
+        Source::Env => {
+            command.env("SCIM_TOKEN", SECRET);
+        }
+    }
+    let output = command.output().expect("the harness runs");
+    let mut everything = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let files: Vec<PathBuf> = walk(dir)
+        .into_iter()
+        .filter(|f| !f.ends_with("token.txt"))
+        .collect();
+    for file in &files {
+        everything.push_str(&String::from_utf8_lossy(
+            &std::fs::read(file).unwrap_or_default(),
+        ));
+    }
+    Written { everything, files }
+}
+
+#[track_caller]
+fn assert_no_secret(written: &Written, what: &str) {
+    assert!(
+        !written.everything.contains(SECRET),
+        "{what}: the token was written:\n{}",
+        written.everything
+    );
+}
+
+#[test]
+fn no_output_mode_writes_the_token() {
+    let accepting = TestServer::start_with(ServerProfile::Entra, &[], SECRET);
+    let refusing = TestServer::start(&[]);
+    for (server, label) in [(&accepting, "accepted"), (&refusing, "refused")] {
+        for (mode, args) in MODES {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let mut all = vec!["run", "--url"];
+            let url = server.url();
+            all.push(&url);
+            all.extend_from_slice(args);
+            let written = run(dir.path(), &all, Source::Flag);
+            assert_no_secret(&written, &format!("{mode}, token {label}"));
+            if args.contains(&"-v") {
+                assert!(
+                    written.everything.contains("Bearer [redacted]"),
+                    "{mode}: -v shows the requests"
+                );
+            }
+            if args
+                .iter()
+                .any(|a| a.ends_with(".json") || a.ends_with(".xml") || *a == "snaps")
+            {
+                assert!(!written.files.is_empty(), "{mode}: files were written");
+            }
+        }
+    }
+}
+
+#[test]
+fn no_token_source_leaks_the_token() {
+    let accepting = TestServer::start_with(ServerProfile::Entra, &[], SECRET);
+    for source in [Source::Flag, Source::File, Source::Env] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = accepting.url();
+        let args = [
+            "run", "--url", &url, "-v", "--update", "new", "--json", "r.json",
+        ];
+        let written = run(dir.path(), &args, source);
+        assert_no_secret(&written, &format!("{source:?}"));
+        assert!(
+            written.everything.contains("PASSED"),
+            "{source:?}: the token reached the server"
+        );
+    }
+}
+
+#[test]
+fn no_error_path_prints_the_token() {
+    let closed_port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr").port()
+    };
+    let unreachable = format!("http://127.0.0.1:{closed_port}/scim");
+    let error_runs: &[(&str, &[&str])] = &[
+        (
+            "unreachable",
+            &["run", "--no-snapshots", "--url", &unreachable],
+        ),
+        (
+            "not a URL",
+            &["run", "--no-snapshots", "--url", "ftp://nowhere"],
+        ),
+        (
+            "unknown scenario",
+            &[
+                "run",
+                "--no-snapshots",
+                "--url",
+                &unreachable,
+                "no-such-scenario",
+            ],
+        ),
+        (
+            "unknown flag",
+            &[
+                "run",
+                "--no-snapshots",
+                "--url",
+                &unreachable,
+                "--frobnicate",
+            ],
+        ),
+        (
+            "missing CA file",
+            &["run", "--url", &unreachable, "--ca-cert", "missing.pem"],
+        ),
+        ("cleanup unreachable", &["cleanup", "--url", &unreachable]),
+        (
+            "cleanup dry run refused",
+            &["cleanup", "--url", &unreachable, "--prefix", "x"],
+        ),
+    ];
+    for (what, args) in error_runs {
+        for source in [Source::Flag, Source::File, Source::Env] {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let written = run(dir.path(), args, source);
+            assert_no_secret(&written, &format!("{what} ({source:?})"));
+        }
+    }
+
+    // Both sources at once, and a token that cannot be a header value.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("token.txt");
+    std::fs::write(&file, SECRET).expect("token file");
+    let output = harness()
+        .args([
+            "run",
+            "--url",
+            &unreachable,
+            "--token",
+            SECRET,
+            "--token-file",
+        ])
+        .arg(&file)
+        .output()
+        .expect("runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(!text.contains(SECRET), "{text}");
+
+    let server = TestServer::start(&[]);
+    let control = format!("{SECRET}\u{1}");
+    let output = harness()
+        .args([
+            "run",
+            "--no-snapshots",
+            "entra-core",
+            "--url",
+            &server.url(),
+            "--token",
+            &control,
+        ])
+        .output()
+        .expect("runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!text.contains(SECRET), "{text}");
+    assert!(text.contains("invalid request"), "{text}");
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("readable").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
