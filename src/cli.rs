@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::gate::FailOn;
+use crate::load::{Dialect, MAX_CONCURRENCY, MAX_RATE};
 use crate::server::{Quirk, ServerProfile};
 use crate::snapshot::UpdateMode;
 
@@ -44,6 +45,10 @@ pub enum Command {
     Run(RunArgs),
     /// Show the built-in scenarios, their steps and what each checks.
     List(ListArgs),
+    /// Replay Entra's initial provisioning cycle at scale and measure the endpoint; everything
+    /// created is removed at the end.
+    #[command(after_help = LOAD_HELP)]
+    Load(LoadArgs),
     /// Run the embedded reference SCIM server until Ctrl-C.
     Serve(ServeArgs),
     /// List snapshots waiting for review (`.snap.new` files).
@@ -231,6 +236,76 @@ pub enum OutputFormat {
     Json,
 }
 
+/// Exit codes of `load`.
+const LOAD_HELP: &str = "\
+Exit codes:
+  0  every request of the cycle succeeded and everything created was removed
+  1  some requests failed (see Errors), or something could not be removed
+  2  usage error (bad flag)
+  3  could not run: the target never answered
+  130 interrupted by Ctrl-C or SIGTERM (what the run created was removed first)";
+
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// Users to match, create and disable (Entra's assigned users).
+    #[arg(long, value_name = "N")]
+    pub users: usize,
+
+    /// Groups to match and create.
+    #[arg(long, default_value_t = 0, value_name = "M")]
+    pub groups: usize,
+
+    /// Members added to each group (taken from the run's users).
+    #[arg(long, default_value_t = 0, value_name = "K")]
+    pub members: usize,
+
+    /// Requests in flight at most [default: 8].
+    #[arg(long, value_name = "C", conflicts_with = "rate", value_parser = parse_concurrency)]
+    pub concurrency: Option<usize>,
+
+    /// Requests started per second instead (up to 256 in flight).
+    #[arg(long, value_name = "R", value_parser = parse_rate)]
+    pub rate: Option<f64>,
+
+    /// The PATCH dialect of the disable pass: Entra's default (legacy) or with the
+    /// aadOptscim062020 flag (compliant).
+    #[arg(long, value_enum, default_value_t = Dialect::Legacy)]
+    pub dialect: Dialect,
+
+    /// The SCIM base URL, Entra's "Tenant URL" (default: the embedded reference server).
+    #[arg(long, env = "SCIM_URL", value_name = "URL")]
+    pub url: Option<String>,
+
+    /// The bearer token Entra would send (Entra's "Secret Token"). Never printed or written.
+    #[arg(
+        long,
+        env = "SCIM_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN",
+        conflicts_with = "token_file"
+    )]
+    pub token: Option<String>,
+
+    /// Read the bearer token from this file (surrounding whitespace is ignored).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+
+    /// Seconds after which the cycle stops starting new objects (the cleanup still runs).
+    #[arg(long, default_value_t = 600, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub time_limit: u64,
+
+    /// Seconds to wait for each response.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+
+    #[command(flatten)]
+    pub tls: TlsArgs,
+
+    /// Also write the numbers as JSON (docs/load-report.md) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+}
+
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Only scenarios of this profile (default: all built-in scenarios).
@@ -331,6 +406,24 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
             Ok((name.trim().to_string(), value.to_string()))
         }
         _ => Err(format!("expected NAME=VALUE, got `{text}`")),
+    }
+}
+
+fn parse_concurrency(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(value) if (1..=MAX_CONCURRENCY).contains(&value) => Ok(value),
+        _ => Err(format!(
+            "expected a whole number from 1 to {MAX_CONCURRENCY}"
+        )),
+    }
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if value.is_finite() && (0.1..=MAX_RATE).contains(&value) => Ok(value),
+        _ => Err(format!(
+            "expected requests per second from 0.1 to {MAX_RATE}"
+        )),
     }
 }
 

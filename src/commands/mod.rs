@@ -6,6 +6,7 @@ mod cleanup;
 mod connection;
 mod import_log;
 mod list;
+mod load;
 mod review;
 mod run;
 mod serve;
@@ -27,6 +28,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::List(args) => list::list(args),
+        Command::Load(args) => load::load(args),
         Command::Serve(args) => serve::serve(args),
         Command::Pending(args) => review::pending(args),
         Command::Accept(args) => review::accept(args),

@@ -235,7 +235,7 @@ async fn stop_after(limit: Duration, interrupt: Interrupt, timed_out: Arc<Atomic
 }
 
 /// First Ctrl-C or SIGTERM: stop and clean up. Second: abort at once, saying how to find leftovers.
-fn watch_signals(interrupt: Interrupt, run_prefix: String) {
+pub(super) fn watch_signals(interrupt: Interrupt, run_prefix: String) {
     tokio::spawn(async move {
         loop {
             if wait_for_signal().await.is_err() {

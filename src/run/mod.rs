@@ -28,6 +28,7 @@ use http::{HttpClient, WireResponse};
 pub use interrupt::Interrupt;
 use ledger::Ledger;
 use request::{BuiltRequest, build_request};
+pub use request::{ENTRA_CONTENT_TYPE, form_encode};
 use result::{
     Exchange, ResponseRecord, RunResult, ScenarioResult, SnapshotResult, StepResult, StepStatus,
     TargetInfo,
