@@ -4,6 +4,11 @@
 //! Built on hyper rather than reqwest because reqwest always adds `Accept: */*` and offers no way
 //! to remove it (seanmonstar/reqwest#2279), while Entra sends GETs with no `Accept` at all and a
 //! server that content-negotiates on it is exactly what the harness must catch.
+//!
+//! Whatever the server does, `send` ends with a response or a [`TransportError`] that says what
+//! went wrong and shows what arrived: bounded by the timeouts and the body cap, never following a
+//! redirect. TLS is verified unless `--insecure`; proxies come from the environment (CONNECT
+//! tunnels for https, absolute-form requests for http).
 
 use std::future::Future;
 use std::pin::Pin;
