@@ -1,5 +1,6 @@
 //! Requests per second of the embedded reference server, for the two requests Entra sends most:
-//! the userName filter GET (every user, every cycle) and the create POST.
+//! the userName filter GET (every user, every cycle; answered from the uniqueness index) and the
+//! create POST, plus a filter on a non-unique attribute, which scans every stored user.
 //!
 //! Run: `cargo bench --bench server` (optionally `BENCH_REQUESTS=…`, `BENCH_CONCURRENCY=…`,
 //! `BENCH_USERS=…`). Client and server share one process and runtime, so on a small machine the
@@ -71,6 +72,23 @@ fn main() {
             move |i| {
                 let uri = format!(
                     "{filter_base}/Users?filter=userName+eq+%22seed{}%40contoso.com%22",
+                    i % users
+                );
+                request(Method::GET, &uri, None)
+            },
+        )
+        .await;
+
+        // externalId is not unique, so this one scans every stored user.
+        let scan_base = base.clone();
+        measure(
+            &format!("GET /Users?filter=externalId eq … ({users} users stored, full scan)"),
+            requests,
+            concurrency,
+            &client,
+            move |i| {
+                let uri = format!(
+                    "{scan_base}/Users?filter=externalId+eq+%22seed{}%40contoso.com%22",
                     i % users
                 );
                 request(Method::GET, &uri, None)

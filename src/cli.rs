@@ -102,6 +102,19 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME")]
     pub target_name: Option<String>,
 
+    /// Send only requests that change nothing (Test Connection, discovery, filters, GET), for
+    /// production tenants where creating users is not allowed.
+    #[arg(long)]
+    pub read_only: bool,
+
+    /// Replay only this step of the scenario (give earlier captures with --var).
+    #[arg(long, value_name = "STEP", conflicts_with = "from_step")]
+    pub step: Option<String>,
+
+    /// Replay the scenario from this step on (give earlier captures with --var).
+    #[arg(long, value_name = "STEP")]
+    pub from_step: Option<String>,
+
     /// Give a scenario variable a value, e.g. an existing user's id.
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
     pub vars: Vec<(String, String)>,

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::exit;
 use crate::run::result::{Outcome, RunResult, StepStatus};
 
 /// What makes a finding.
@@ -35,7 +36,7 @@ pub fn findings(result: &RunResult, fail_on: FailOn) -> BTreeSet<String> {
                 StepStatus::Skipped { .. } => {
                     keys.insert(format!("{prefix}/skipped"));
                 }
-                StepStatus::Completed => {}
+                StepStatus::Completed | StepStatus::NotRun { .. } => {}
             }
             for check in &step.checks {
                 let counts = match check.outcome {
@@ -56,6 +57,38 @@ pub fn findings(result: &RunResult, fail_on: FailOn) -> BTreeSet<String> {
         }
     }
     keys
+}
+
+/// The exit code and why: the run's findings, judged against known ones when `--expect` is given.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    pub code: u8,
+    pub findings: BTreeSet<String>,
+    pub comparison: Option<Comparison>,
+}
+
+impl Verdict {
+    pub fn of(result: &RunResult, fail_on: FailOn, expected: Option<&Expectations>) -> Self {
+        let findings = findings(result, fail_on);
+        let comparison = expected.map(|e| Comparison::of(&findings, e));
+        let unexpected = comparison
+            .as_ref()
+            .map_or(!findings.is_empty(), |c| !c.is_clean());
+        let code = if result.interrupted {
+            exit::INTERRUPTED
+        } else if result.tally().could_not_run() {
+            exit::COULD_NOT_RUN
+        } else if unexpected {
+            exit::FINDINGS
+        } else {
+            exit::SUCCESS
+        };
+        Verdict {
+            code,
+            findings,
+            comparison,
+        }
+    }
 }
 
 /// A committed list of known findings for one server.

@@ -81,3 +81,31 @@ fn list_shows_every_step_and_check_id() {
         .stdout(predicate::str::contains("test-connection.empty-list"))
         .stdout(predicate::str::contains("R8, RFC 7644 §3.4.2"));
 }
+
+#[test]
+fn github_actions_gets_annotations_on_the_scenario_line_and_a_step_summary() {
+    let server = TestServer::start(&[Quirk::RejectStringBooleans]);
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("summary.md");
+    let output = run_against(&server)
+        .arg("entra-core")
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let annotation = stdout
+        .lines()
+        .find(|l| l.starts_with("::error file=scenarios/entra-core.yaml,line="))
+        .unwrap_or_else(|| panic!("an ::error annotation: {stdout}"));
+    assert!(
+        annotation.contains("deprovision.legacy-accepted"),
+        "{annotation}"
+    );
+    let markdown = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        markdown.contains("| ❌ | entra-core / disable-legacy | `deprovision.legacy-accepted`"),
+        "{markdown}"
+    );
+}

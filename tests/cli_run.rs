@@ -5,7 +5,7 @@ mod support;
 use std::net::TcpListener;
 
 use predicates::prelude::*;
-use scim_harness::server::{Quirk, ServerProfile};
+use scim_harness::server::ServerProfile;
 use support::{TestServer, harness, repo_snapshots, run_against};
 
 #[test]
@@ -29,69 +29,6 @@ fn a_clean_server_passes_and_is_left_empty() {
         .code(0)
         .stdout(predicate::str::contains("FAIL").not());
     assert_eq!(server.count("Users"), 0, "the run left users behind");
-}
-
-/// Each realistic defect fails the check that names it, with exit code 1, and the run still
-/// removes everything it created.
-fn assert_quirk_fails(quirk: Quirk, check_id: &str) {
-    let server = TestServer::start(&[quirk]);
-    let output = run_against(&server).arg("entra-core").output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "quirk {quirk:?} should give findings:\n{stdout}"
-    );
-    let failing = format!("✗ fail {check_id}:");
-    assert!(
-        stdout.contains(&failing),
-        "quirk {quirk:?} should fail {check_id}:\n{stdout}"
-    );
-    if quirk != Quirk::PostWithoutId {
-        assert_eq!(
-            server.count("Users"),
-            0,
-            "quirk {quirk:?}: users left behind"
-        );
-    }
-}
-
-#[test]
-fn empty_filter_answering_404_fails_test_connection() {
-    assert_quirk_fails(Quirk::EmptyFilter404, "test-connection.empty-list");
-}
-
-#[test]
-fn rejecting_capitalised_ops_fails_the_legacy_disable() {
-    assert_quirk_fails(Quirk::RejectCapitalisedOps, "deprovision.legacy-accepted");
-}
-
-#[test]
-fn rejecting_string_booleans_fails_the_legacy_disable() {
-    assert_quirk_fails(Quirk::RejectStringBooleans, "deprovision.legacy-accepted");
-}
-
-#[test]
-fn case_sensitive_usernames_fail_the_other_case_match() {
-    assert_quirk_fails(
-        Quirk::CaseSensitiveUsername,
-        "match.username-case-insensitive",
-    );
-}
-
-#[test]
-fn a_patch_that_does_nothing_fails_the_verification_get() {
-    assert_quirk_fails(Quirk::PatchIgnored, "deprovision.legacy-applied");
-}
-
-#[test]
-fn a_server_ignoring_the_filter_is_caught_once_it_holds_users() {
-    assert_quirk_fails(Quirk::IgnoreFilter, "test-connection.filter-honoured");
-}
-
-#[test]
-fn a_server_without_auth_fails_the_token_probes() {
-    assert_quirk_fails(Quirk::NoAuth, "auth.missing-token-rejected");
 }
 
 #[test]
@@ -141,6 +78,78 @@ fn a_malformed_scenario_is_exit_code_2_naming_the_line() {
         .code(2)
         .stderr(predicate::str::contains("broken.yaml:6:7"))
         .stderr(predicate::str::contains("method"));
+}
+
+#[test]
+fn one_step_is_replayed_against_an_existing_user_given_by_var() {
+    let server = TestServer::start(&[]);
+    let id = server.create_user("existing.user@contoso.example");
+    run_against(&server)
+        .args(["entra-core", "--step", "disable-legacy", "--var"])
+        .arg(format!("user_id={id}"))
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("disable-legacy"))
+        .stdout(predicate::str::contains("create-user").not());
+    assert_eq!(server.get(&format!("Users/{id}"))["active"], false);
+}
+
+#[test]
+fn a_replay_without_the_captured_variable_says_which_var_to_pass() {
+    let server = TestServer::start(&[]);
+    run_against(&server)
+        .args(["entra-core", "--from-step", "get-after-legacy-disable"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("pass --var user_id=<value>"));
+}
+
+#[test]
+fn an_unknown_step_is_a_usage_error_with_a_suggestion() {
+    harness()
+        .args(["run", "entra-core", "--step", "disable-legcy"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean `disable-legacy`"));
+}
+
+#[test]
+fn read_only_sends_nothing_that_changes_the_target() {
+    let server = TestServer::start(&[]);
+    let existing = server.create_user("production.user@contoso.example");
+    let before = server.get(&format!("Users/{existing}"));
+    run_against(&server)
+        .arg("--read-only")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "not sent: --read-only sends no POST",
+        ))
+        .stdout(predicate::str::contains("test-connection"));
+    assert_eq!(server.count("Users"), 1, "only the pre-existing user");
+    assert_eq!(server.get(&format!("Users/{existing}")), before);
+}
+
+#[test]
+fn the_insite_lms_profile_passes_against_a_server_with_exactly_its_attributes() {
+    let server = TestServer::start_with(ServerProfile::InsiteLms, &[], support::TOKEN);
+    run_against(&server)
+        .args(["--profile", "insite-lms", "--fail-on", "warn"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("insite-lms-core"))
+        .stdout(predicate::str::contains("entra-groups").not());
+    assert_eq!(server.count("Users"), 0);
+}
+
+#[test]
+fn the_insite_lms_profile_without_a_url_needs_the_api_key() {
+    harness()
+        .args(["run", "--profile", "insite-lms"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("https://api.insitelms.net/scim"))
+        .stderr(predicate::str::contains("Self hosted Jobs → SCIM"));
 }
 
 #[test]

@@ -274,3 +274,24 @@ async fn router_serves_on_a_callers_listener() {
     );
     task.abort();
 }
+
+#[tokio::test]
+async fn dropping_the_handle_stops_the_server() {
+    let server = start().await;
+    let addr = server.server.local_addr();
+    drop(server);
+    let client = reqwest::Client::new();
+    // Shutdown is asynchronous: give the server task a moment to close the listener.
+    for _ in 0..50 {
+        if client
+            .get(format!("http://{addr}/scim/v2/Users"))
+            .send()
+            .await
+            .is_err()
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("server at {addr} still answers after its handle was dropped");
+}

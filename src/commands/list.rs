@@ -1,10 +1,8 @@
 //! `scim-harness list`: what each scenario replays and what each step checks.
 
-use std::io::Write;
-
-use anyhow::Context;
 use colored::Colorize;
 
+use super::emit;
 use crate::cli::ListArgs;
 use crate::exit;
 use crate::scenario::builtin::builtin_scenarios;
@@ -27,8 +25,7 @@ pub fn list(args: ListArgs) -> anyhow::Result<u8> {
             &options,
         )?
     };
-    let mut out = std::io::stdout().lock();
-    write!(out, "{}", describe(&scenarios)).context("could not write the list")?;
+    emit(&describe(&scenarios))?;
     Ok(exit::SUCCESS)
 }
 

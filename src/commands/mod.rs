@@ -58,6 +58,29 @@ pub fn describe_error(error: &anyhow::Error) -> String {
     }
 }
 
+/// Writes command output to stdout; a reader that went away (`| head`) is not an error.
+fn emit(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::Error::new(e).context("could not write to stdout"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The candidate closest to a mistyped name, when it is close enough to be what was meant.
+fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(c, name), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| format!(" (did you mean `{c}`?)"))
+        .unwrap_or_default()
+}
+
 fn apply_color(choice: ColorChoice) {
     let enabled = match choice {
         ColorChoice::Always => true,

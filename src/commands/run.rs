@@ -1,25 +1,22 @@
 //! `scim-harness run`: load, start the embedded server when no URL is given, replay, report.
 
-use std::collections::BTreeSet;
 use std::io::{self, Write};
-use std::path::Path;
-use std::time::Duration;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use anyhow::Context;
 
 use super::connection::{http_client, read_token, redact_panics};
-use super::{UsageError, runtime};
+use super::{UsageError, did_you_mean, emit, runtime};
 use crate::checks::BUILT_IN_IDS;
 use crate::cli::{OutputFormat, RunArgs};
 use crate::exit;
-use crate::gate::{self, Comparison, Expectations, FailOn};
+use crate::gate::{Expectations, Verdict};
 use crate::report::terminal::TerminalReporter;
-use crate::report::{json, junit};
+use crate::report::{github, json, junit};
 use crate::run::result::{RunResult, TargetInfo};
-use crate::run::{Interrupt, RunConfig, Selection, Target};
+use crate::run::{Interrupt, RunConfig, Selection, StepSelection, Target};
 use crate::scenario::builtin::builtin_scenarios;
 use crate::scenario::load::LoadOptions;
 use crate::scenario::model::Scenario;
@@ -31,14 +28,27 @@ use crate::snapshot::SnapshotStore;
 /// The baseline set of the embedded reference server.
 pub const REFERENCE_TARGET: &str = "reference";
 
-pub fn run(args: RunArgs) -> anyhow::Result<u8> {
+/// Insite LMS's SCIM endpoint (the Tenant URL of the Insite LMS gallery app).
+const INSITE_LMS_URL: &str = "https://api.insitelms.net/scim";
+
+pub fn run(mut args: RunArgs) -> anyhow::Result<u8> {
     let token = read_token(args.token.as_deref(), args.token_file.as_deref())?;
     redact_panics(token.as_ref());
+    if args.url.is_none() && args.profile == "insite-lms" {
+        if token.is_none() {
+            return Err(UsageError(format!(
+                "the insite-lms profile tests {INSITE_LMS_URL} unless --url says otherwise: give your Insite LMS API key with --token, --token-file or SCIM_TOKEN (it is generated under Applications → Self hosted Jobs → SCIM in the Insite LMS console). On a production tenant, start with --read-only."
+            ))
+            .into());
+        }
+        args.url = Some(INSITE_LMS_URL.to_string());
+    }
     let selection = Selection {
         only: args.only.clone(),
         skip: args.skip.clone(),
     };
     let scenarios = select_scenarios(load_scenarios(&args)?, &selection)?;
+    let steps = step_selection(&args, &scenarios)?;
     let expectations = args
         .expect
         .as_deref()
@@ -52,6 +62,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<u8> {
     };
     let snapshots = (!args.no_snapshots)
         .then(|| SnapshotStore::new(args.snapshots.clone(), args.update.effective()));
+    // The embedded server is on loopback: a proxy from the environment is never for it.
     let client = http_client(args.timeout, &args.tls, args.url.is_some())?;
 
     let runtime = runtime()?;
@@ -101,6 +112,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<u8> {
             interrupt,
             selection,
             profile: args.profile.clone(),
+            steps,
+            read_only: args.read_only,
         };
         let label = if embedded.is_some() {
             "embedded reference server"
@@ -119,9 +132,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<u8> {
         );
         let result = crate::run::run(&scenarios, &config, &mut reporter).await;
         watchdog.abort();
-        let run_timeout = timed_out.load(Ordering::SeqCst).then_some(run_timeout);
-        let verdict = Verdict::of(&result, args.fail_on, expectations.as_ref(), run_timeout);
-        reporter.summary(&result, &verdict.lines(args.expect.as_deref()));
+        let mut verdict = Verdict::of(&result, args.fail_on, expectations.as_ref());
+        // A run that hit --run-timeout did not finish: it could not run, whatever it found.
+        if timed_out.load(Ordering::SeqCst) {
+            verdict.code = exit::COULD_NOT_RUN;
+        }
+        reporter.summary(&result, &verdict, args.expect.as_deref());
         if let Some(server) = embedded {
             server.shutdown().await;
         }
@@ -136,92 +152,15 @@ pub fn run(args: RunArgs) -> anyhow::Result<u8> {
     })
 }
 
-/// The exit code and why: the run's findings, judged against known ones when `--expect` is given.
-struct Verdict {
-    code: u8,
-    findings: BTreeSet<String>,
-    comparison: Option<Comparison>,
-    /// Set when `--run-timeout` stopped the run.
-    run_timeout: Option<Duration>,
-}
-
-impl Verdict {
-    fn of(
-        result: &RunResult,
-        fail_on: FailOn,
-        expected: Option<&Expectations>,
-        run_timeout: Option<Duration>,
-    ) -> Self {
-        let findings = gate::findings(result, fail_on);
-        let comparison = expected.map(|e| Comparison::of(&findings, e));
-        let code = if run_timeout.is_some() {
-            exit::COULD_NOT_RUN
-        } else if result.interrupted {
-            exit::INTERRUPTED
-        } else if result.tally().could_not_run() {
-            exit::COULD_NOT_RUN
-        } else if comparison
-            .as_ref()
-            .map_or(!findings.is_empty(), |c| !c.is_clean())
-        {
-            exit::FINDINGS
-        } else {
-            exit::SUCCESS
-        };
-        Verdict {
-            code,
-            findings,
-            comparison,
-            run_timeout,
-        }
-    }
-
-    fn lines(&self, expect_file: Option<&Path>) -> String {
-        use colored::Colorize;
-        let mut text = String::new();
-        if let (Some(comparison), Some(file)) = (&self.comparison, expect_file) {
-            let file = file.display();
-            for key in &comparison.new {
-                text.push_str(&format!(
-                    "{} {key} (not in {file})\n",
-                    "new finding:".red().bold()
-                ));
-            }
-            for key in &comparison.resolved {
-                text.push_str(&format!(
-                    "{} {key} no longer occurs: remove it from {file}\n",
-                    "resolved:".yellow().bold()
-                ));
-            }
-            if comparison.is_clean() && !self.findings.is_empty() {
-                text.push_str(&format!(
-                    "{} known findings, exactly as listed in {file}\n",
-                    self.findings.len()
-                ));
-            }
-        }
-        match self.run_timeout {
-            Some(limit) => text.push_str(
-                &format!(
-                    "RUN TIMEOUT: the run took longer than --run-timeout {} s; it stopped and removed what it created (exit 3)",
-                    limit.as_secs()
-                )
-                .red()
-                .bold()
-                .to_string(),
-            ),
-            None => text.push_str(&verdict_line(self.code)),
-        }
-        text
-    }
-}
-
 /// The machine-readable reports, written after the run from the same result.
 fn write_reports(args: &RunArgs, result: &RunResult, verdict: &Verdict) -> anyhow::Result<()> {
     if let Some(path) = &args.junit {
         let xml = junit::render(result).context("could not render the JUnit report")?;
         std::fs::write(path, xml)
             .with_context(|| format!("could not write the JUnit report to {}", path.display()))?;
+    }
+    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+        github_actions(args, result, verdict)?;
     }
     let needs_json = args.json.is_some() || args.format == OutputFormat::Json;
     if needs_json {
@@ -238,9 +177,40 @@ fn write_reports(args: &RunArgs, result: &RunResult, verdict: &Verdict) -> anyho
             })?;
         }
         if args.format == OutputFormat::Json {
-            let mut out = io::stdout().lock();
-            writeln!(out, "{text}").context("could not write the JSON report to stdout")?;
+            emit(&format!("{text}\n"))?;
         }
+    }
+    Ok(())
+}
+
+/// Annotations on the scenario lines of each finding, and the job summary.
+fn github_actions(args: &RunArgs, result: &RunResult, verdict: &Verdict) -> anyhow::Result<()> {
+    let annotations = github::annotations(result);
+    match args.format {
+        OutputFormat::Human => emit(&annotations)?,
+        // stdout carries the JSON report; the runner reads workflow commands from stderr too.
+        OutputFormat::Json => eprint!("{annotations}"),
+    }
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+        let outcome = match verdict.code {
+            exit::SUCCESS => "passed",
+            exit::COULD_NOT_RUN => "could not run",
+            exit::INTERRUPTED => "interrupted",
+            _ => "findings",
+        };
+        let markdown = github::summary(result, &format!("{outcome} (exit {})", verdict.code));
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .with_context(|| {
+                format!(
+                    "could not open $GITHUB_STEP_SUMMARY ({})",
+                    path.to_string_lossy()
+                )
+            })?;
+        file.write_all(markdown.as_bytes())
+            .context("could not write the GitHub step summary")?;
     }
     Ok(())
 }
@@ -251,7 +221,7 @@ async fn stop_after(limit: Duration, interrupt: Interrupt, timed_out: Arc<Atomic
     tokio::time::sleep(limit).await;
     timed_out.store(true, Ordering::SeqCst);
     eprintln!(
-        "\nthe run exceeded --run-timeout {} s: stopping and removing what it created",
+        "\nRUN TIMEOUT: the run exceeded --run-timeout {} s: stopping and removing what it created (exit 3)",
         limit.as_secs()
     );
     interrupt.trigger();
@@ -294,23 +264,30 @@ async fn wait_for_signal() -> io::Result<()> {
     }
 }
 
-fn verdict_line(code: u8) -> String {
-    use colored::Colorize;
-    match code {
-        exit::SUCCESS => "PASSED: Entra's provisioning will work against this endpoint for what was tested (exit 0)"
-            .green()
-            .bold()
-            .to_string(),
-        exit::COULD_NOT_RUN => "COULD NOT RUN: the target gave no answer at all (exit 3)"
-            .red()
-            .bold()
-            .to_string(),
-        exit::INTERRUPTED => "INTERRUPTED: stopped early; what the run created was removed (exit 130)"
-            .yellow()
-            .bold()
-            .to_string(),
-        _ => "FINDINGS: see the failures above (exit 1)".red().bold().to_string(),
+/// `--step` / `--from-step`: one scenario, and a step it has.
+fn step_selection(args: &RunArgs, scenarios: &[Scenario]) -> anyhow::Result<StepSelection> {
+    let (name, selection) = match (&args.step, &args.from_step) {
+        (Some(name), _) => (name, StepSelection::Only(name.clone())),
+        (None, Some(name)) => (name, StepSelection::From(name.clone())),
+        (None, None) => return Ok(StepSelection::All),
+    };
+    let [scenario] = scenarios else {
+        return Err(UsageError(format!(
+            "--step/--from-step replay one scenario; name it, e.g. `scim-harness run entra-core --step {name}`"
+        ))
+        .into());
+    };
+    if scenario.steps.iter().any(|s| &s.name == name) {
+        return Ok(selection);
     }
+    let names: Vec<&str> = scenario.steps.iter().map(|s| s.name.as_str()).collect();
+    let suggestion = did_you_mean(name, names.iter().copied());
+    Err(UsageError(format!(
+        "scenario `{}` has no step `{name}`{suggestion}; its steps: {}",
+        scenario.name,
+        names.join(", ")
+    ))
+    .into())
 }
 
 /// `--only` / `--skip` over whole scenarios; an empty selection is a usage error, not a green run.
@@ -376,16 +353,7 @@ fn check_profile(profile: &str) -> anyhow::Result<()> {
     if known.iter().any(|p| p == profile) {
         return Ok(());
     }
-    let suggestion = known
-        .iter()
-        .max_by(|a, b| {
-            strsim::jaro_winkler(a, profile)
-                .partial_cmp(&strsim::jaro_winkler(b, profile))
-                .unwrap_or(std::cmp::Ordering::Equal)
-        })
-        .filter(|p| strsim::jaro_winkler(p, profile) > 0.7)
-        .map(|p| format!(" (did you mean `{p}`?)"))
-        .unwrap_or_default();
+    let suggestion = did_you_mean(profile, known.iter().map(String::as_str));
     Err(UsageError(format!(
         "unknown profile `{profile}`{suggestion}; known profiles: {}",
         known.join(", ")

@@ -1,17 +1,21 @@
 //! `scim-harness serve`: the reference server for curl, a browser, or the harness itself.
 
+use std::io::Write;
+
 use anyhow::Context;
 
-use super::runtime;
+use super::{emit, runtime};
 use crate::cli::ServeArgs;
 use crate::exit;
 use crate::server::{self, Quirk, ServerConfig};
 
 pub fn serve(args: ServeArgs) -> anyhow::Result<u8> {
     if args.list_quirks {
-        for quirk in Quirk::all() {
-            println!("{:<28} {}", quirk.name(), quirk.description());
-        }
+        let text: String = Quirk::all()
+            .iter()
+            .map(|q| format!("{:<28} {}\n", q.name(), q.description()))
+            .collect();
+        emit(&text)?;
         return Ok(exit::SUCCESS);
     }
     let generated = args.token.is_none();
@@ -31,17 +35,21 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<u8> {
         let server = server::start(config)
             .await
             .with_context(|| format!("could not listen on {}:{}", args.host, args.port))?;
-        println!("SCIM reference server listening at {}", server.base_url());
+        let mut banner = format!("SCIM reference server listening at {}\n", server.base_url());
         if generated {
-            println!("bearer token: {token}");
+            banner.push_str(&format!("bearer token: {token}\n"));
         } else {
-            println!("bearer token: the one given with --token / SCIM_TOKEN");
+            banner.push_str("bearer token: the one given with --token / SCIM_TOKEN\n");
         }
         if !args.quirks.is_empty() {
             let names: Vec<&str> = args.quirks.iter().map(|q| q.name()).collect();
-            println!("quirks: {}", names.join(", "));
+            banner.push_str(&format!("quirks: {}\n", names.join(", ")));
         }
-        println!("Press Ctrl-C to stop.");
+        banner.push_str("Press Ctrl-C to stop.\n");
+        // The server keeps serving when whoever started it stops reading its output.
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
+        drop(out);
         tokio::signal::ctrl_c()
             .await
             .context("could not wait for Ctrl-C")?;

@@ -54,7 +54,7 @@ fn step_cases(scenario: &ScenarioResult, step: &StepResult) -> Vec<TestCase> {
     let classname = format!("{}.{:02}_{}", scenario.name, step.index, step.name);
     let mut cases = Vec::new();
     match &step.status {
-        StepStatus::Skipped { reason } => {
+        StepStatus::Skipped { reason } | StepStatus::NotRun { reason } => {
             let mut status = TestCaseStatus::skipped();
             status.set_message(reason.as_str());
             let mut case = TestCase::new(step.name.as_str(), status);

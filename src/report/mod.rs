@@ -1,5 +1,6 @@
 //! Reporting: formats a run's results; never talks to the target.
 
+pub mod github;
 pub mod json;
 pub mod junit;
 pub mod terminal;

@@ -2,10 +2,13 @@
 //! diffs, and a summary. Colour comes from `colored`, whose override the CLI sets from `--color`.
 
 use std::io::{self, Write};
+use std::path::Path;
 
 use colored::{ColoredString, Colorize};
 
 use crate::checks::excerpt;
+use crate::exit;
+use crate::gate::Verdict;
 use crate::run::Listener;
 use crate::run::result::{
     CheckResult, Exchange, Outcome, RunResult, ScenarioResult, SnapshotResult, StepResult,
@@ -43,9 +46,10 @@ impl<W: Write> TerminalReporter<W> {
         self.write(&text);
     }
 
-    pub fn summary(&mut self, result: &RunResult, verdict: &str) {
+    pub fn summary(&mut self, result: &RunResult, verdict: &Verdict, expect_file: Option<&Path>) {
         let t = result.tally();
         let text = summary_text(&t, result.duration.as_secs_f64());
+        let verdict = verdict_text(verdict, expect_file);
         self.write(&format!("\n{text}\n{verdict}\n"));
     }
 
@@ -76,6 +80,10 @@ impl<W: Write> TerminalReporter<W> {
             StepStatus::Skipped { reason } => (
                 "SKIP".yellow().bold(),
                 format!("{:>2} {}  {}", step.index, step.name, reason.yellow()),
+            ),
+            StepStatus::NotRun { reason } => (
+                "-".dimmed(),
+                format!("{:>2} {}  {}", step.index, step.name, reason.dimmed()),
             ),
             StepStatus::Error { message, .. } => (
                 "ERROR".red().bold(),
@@ -326,6 +334,48 @@ fn pretty(body: &str) -> String {
         .unwrap_or_else(|| body.to_string())
 }
 
+/// How the run compares with `--expect`, then the one-line verdict with its exit code.
+fn verdict_text(verdict: &Verdict, expect_file: Option<&Path>) -> String {
+    let mut text = String::new();
+    if let (Some(comparison), Some(file)) = (&verdict.comparison, expect_file) {
+        let file = file.display();
+        for key in &comparison.new {
+            text.push_str(&format!(
+                "{} {key} (not in {file})\n",
+                "new finding:".red().bold()
+            ));
+        }
+        for key in &comparison.resolved {
+            text.push_str(&format!(
+                "{} {key} no longer occurs: remove it from {file}\n",
+                "resolved:".yellow().bold()
+            ));
+        }
+        if comparison.is_clean() && !verdict.findings.is_empty() {
+            text.push_str(&format!(
+                "{} known findings, exactly as listed in {file}\n",
+                verdict.findings.len()
+            ));
+        }
+    }
+    let line = match verdict.code {
+        exit::SUCCESS => {
+            "PASSED: Entra's provisioning will work against this endpoint for what was tested (exit 0)"
+                .green()
+        }
+        exit::COULD_NOT_RUN => {
+            "COULD NOT RUN: no answer at all from the target, or the run hit --run-timeout (exit 3)"
+                .red()
+        }
+        exit::INTERRUPTED => {
+            "INTERRUPTED: stopped early; what the run created was removed (exit 130)".yellow()
+        }
+        _ => "FINDINGS: see the failures above (exit 1)".red(),
+    };
+    text.push_str(&line.bold().to_string());
+    text
+}
+
 pub fn summary_text(t: &Tally, seconds: f64) -> String {
     let mut parts = vec![format!("{} steps", t.steps)];
     if t.scenarios_skipped > 0 {
@@ -333,6 +383,9 @@ pub fn summary_text(t: &Tally, seconds: f64) -> String {
     }
     if t.steps_skipped > 0 {
         parts.push(format!("{} skipped", t.steps_skipped));
+    }
+    if t.steps_not_run > 0 {
+        parts.push(format!("{} not sent (read-only)", t.steps_not_run));
     }
     if t.steps_errored > 0 {
         parts.push(format!("{} without an answer", t.steps_errored));

@@ -19,7 +19,7 @@ use std::time::Instant;
 use serde_json::Value;
 
 use crate::checks::{self, Observed};
-use crate::scenario::model::{Capture, CaptureSource, Scenario, Step};
+use crate::scenario::model::{Capture, CaptureSource, Method, Scenario, Step};
 use crate::scenario::template::Vars;
 use crate::secret::SecretString;
 use crate::snapshot::redact::{Redactions, exchange_document, redact};
@@ -60,6 +60,21 @@ pub struct RunConfig {
     pub selection: Selection,
     /// The profile the run is for; steps limited to other profiles are left out.
     pub profile: String,
+    /// `--step` / `--from-step`: replay part of a scenario.
+    pub steps: StepSelection,
+    /// `--read-only`: send only requests that change nothing (GET).
+    pub read_only: bool,
+}
+
+/// Which steps of each scenario run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum StepSelection {
+    #[default]
+    All,
+    /// Only the step with this name (`--step`).
+    Only(String),
+    /// The step with this name and every step after it (`--from-step`).
+    From(String),
 }
 
 /// Receives progress while a run goes on; reporters implement it.
@@ -106,17 +121,12 @@ async fn run_scenario(
 ) -> ScenarioResult {
     let started = Instant::now();
     let mut vars = initial_vars(config);
-    // The scenario's own variables, in order; one that cannot render is left undefined and the
-    // steps that need it are skipped with the reason.
-    let mut var_errors: HashMap<String, String> = HashMap::new();
+    // The scenario's own variables, in order. The loader has checked that each uses only defined
+    // names, so a render can only fail on a capture that is missing, and then the steps that
+    // need the variable are skipped with the reason.
     for var in &scenario.vars {
-        match var.value.render(&vars) {
-            Ok(value) => {
-                vars.insert(var.name.clone(), value);
-            }
-            Err(e) => {
-                var_errors.insert(var.name.clone(), e.to_string());
-            }
+        if let Ok(value) = var.value.render(&vars) {
+            vars.insert(var.name.clone(), value);
         }
     }
     let captured_by: HashMap<&str, &str> = scenario
@@ -129,6 +139,19 @@ async fn run_scenario(
         })
         .collect();
 
+    let first_selected = match &config.steps {
+        StepSelection::All => 0,
+        StepSelection::Only(name) | StepSelection::From(name) => scenario
+            .steps
+            .iter()
+            .position(|s| &s.name == name)
+            .unwrap_or(scenario.steps.len()),
+    };
+    let held_back_write = scenario
+        .steps
+        .iter()
+        .find(|s| s.request.method != Method::Get)
+        .map(|s| s.name.as_str());
     let mut ledger = Ledger::default();
     // Captures that found nothing, and why: the steps that need them are skipped with the reason.
     let mut missed: HashMap<String, String> = HashMap::new();
@@ -140,10 +163,20 @@ async fn run_scenario(
         if !step.profiles.is_empty() && !step.profiles.contains(&config.profile) {
             continue;
         }
+        let selected = match &config.steps {
+            StepSelection::All => true,
+            StepSelection::Only(name) => &step.name == name,
+            StepSelection::From(_) => position >= first_selected,
+        };
+        if !selected {
+            continue;
+        }
         let context = StepContext {
             scenario,
             index: position + 1,
             captured_by: &captured_by,
+            first_run_step: first_selected,
+            held_back_write,
         };
         let result = run_step(&context, step, config, &mut vars, &mut ledger, &mut missed).await;
         listener.step_finished(scenario, &result);
@@ -176,6 +209,11 @@ struct StepContext<'a> {
     index: usize,
     /// Which step captures each variable, to explain skips.
     captured_by: &'a HashMap<&'a str, &'a str>,
+    /// Position of the first step this run sends (0 unless `--step`/`--from-step`).
+    first_run_step: usize,
+    /// With `--read-only`: the first step that would change the target. It and every step after
+    /// it rely on state the run does not create, so none of them is sent.
+    held_back_write: Option<&'a str>,
 }
 
 async fn run_step(
@@ -196,11 +234,25 @@ async fn run_step(
         checks: Vec::new(),
         snapshot: None,
     };
+    if config.read_only && context.held_back_write.is_some() {
+        let write = context.held_back_write.unwrap_or_default();
+        result.status = StepStatus::NotRun {
+            reason: if write == step.name {
+                format!(
+                    "not sent: --read-only sends no {} (it would change the target)",
+                    step.request.method
+                )
+            } else {
+                format!("not sent: it relies on step `{write}`, which --read-only does not send")
+            },
+        };
+        return result;
+    }
     let built = match build_request(&step.request, &step.auth, &config.target, vars) {
         Ok(built) => built,
         Err(missing) => {
             result.status = StepStatus::Skipped {
-                reason: skip_reason(&missing, context.captured_by, missed),
+                reason: skip_reason(&missing, context, missed),
             };
             return result;
         }
@@ -303,10 +355,21 @@ async fn run_step(
 
 fn skip_reason(
     missing: &str,
-    captured_by: &HashMap<&str, &str>,
+    context: &StepContext<'_>,
     missed: &HashMap<String, String>,
 ) -> String {
-    match captured_by.get(missing) {
+    let not_run = |step: &str| {
+        context
+            .scenario
+            .steps
+            .iter()
+            .position(|s| s.name == step)
+            .is_some_and(|p| p < context.first_run_step)
+    };
+    match context.captured_by.get(missing) {
+        Some(step) if not_run(step) => format!(
+            "needs `{missing}`, which step `{step}` captures but this replay does not run: pass --var {missing}=<value>"
+        ),
         Some(step) => match missed.get(missing) {
             Some(why) => format!("needs `{missing}`, which step `{step}` did not capture: {why}"),
             None => format!("needs `{missing}`, which step `{step}` did not capture"),

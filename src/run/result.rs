@@ -77,6 +77,8 @@ pub enum StepStatus {
     Completed,
     /// Not sent: a variable it needs was never captured.
     Skipped { reason: String },
+    /// Not sent on purpose (`--read-only`); not a finding.
+    NotRun { reason: String },
     /// Sent, but no usable response came back (refused, timeout, TLS, oversized body).
     Error { message: String, unreachable: bool },
 }
@@ -176,6 +178,7 @@ pub struct Tally {
     pub scenarios_skipped: usize,
     pub steps: usize,
     pub steps_skipped: usize,
+    pub steps_not_run: usize,
     pub steps_errored: usize,
     pub checks_passed: usize,
     pub checks_failed: usize,
@@ -202,6 +205,7 @@ impl RunResult {
                 match &step.status {
                     StepStatus::Completed => t.responses += 1,
                     StepStatus::Skipped { .. } => t.steps_skipped += 1,
+                    StepStatus::NotRun { .. } => t.steps_not_run += 1,
                     StepStatus::Error { unreachable, .. } => {
                         t.steps_errored += 1;
                         if *unreachable {

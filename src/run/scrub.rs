@@ -5,20 +5,20 @@
 use super::http::{TransportError, WireResponse};
 use crate::secret::SecretString;
 
-const REDACTED: &[u8] = b"[redacted]";
+const REDACTED: &str = "[redacted]";
+/// A shorter token would match ordinary text (a one-letter test token is in every word) and
+/// scrubbing it would garble the response; real tokens are far longer.
+const MIN_SCRUBBED_CHARS: usize = 8;
 
 /// The response with every occurrence of the token, in the body and in header values, replaced.
 pub fn response(mut response: WireResponse, token: Option<&SecretString>) -> WireResponse {
-    let Some(secret) = token
-        .map(|t| t.expose().as_bytes())
-        .filter(|s| !s.is_empty())
-    else {
+    let Some(secret) = scrubbed(token) else {
         return response;
     };
-    response.body = replace(&response.body, secret);
+    response.body = replace(&response.body, secret.as_bytes());
     for (_, value) in &mut response.headers {
-        if value.contains(token_text(secret)) {
-            *value = value.replace(token_text(secret), "[redacted]");
+        if value.contains(secret) {
+            *value = value.replace(secret, REDACTED);
         }
     }
     response
@@ -27,26 +27,28 @@ pub fn response(mut response: WireResponse, token: Option<&SecretString>) -> Wir
 /// An error's message with the token cut out (an excerpt of a broken-off body may echo it).
 pub fn error(error: &TransportError, token: Option<&SecretString>) -> String {
     let message = error.to_string();
-    match token.map(SecretString::expose).filter(|s| !s.is_empty()) {
-        Some(secret) => message.replace(secret, "[redacted]"),
+    match scrubbed(token) {
+        Some(secret) => message.replace(secret, REDACTED),
         None => message,
     }
 }
 
-fn token_text(secret: &[u8]) -> &str {
-    std::str::from_utf8(secret).unwrap_or_default()
+fn scrubbed(token: Option<&SecretString>) -> Option<&str> {
+    token
+        .map(SecretString::expose)
+        .filter(|s| s.len() >= MIN_SCRUBBED_CHARS)
 }
 
 fn replace(haystack: &[u8], needle: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(haystack.len());
     let mut rest = haystack;
-    while !rest.is_empty() {
+    while let Some((&first, tail)) = rest.split_first() {
         if rest.starts_with(needle) {
-            out.extend_from_slice(REDACTED);
+            out.extend_from_slice(REDACTED.as_bytes());
             rest = &rest[needle.len()..];
         } else {
-            out.push(rest[0]);
-            rest = &rest[1..];
+            out.push(first);
+            rest = tail;
         }
     }
     out
@@ -57,25 +59,39 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    #[test]
-    fn an_echoed_token_is_cut_from_body_and_headers() {
-        let token = SecretString::new("s3cret");
-        let echoed = WireResponse {
+    fn with_body(body: &[u8], headers: Vec<(String, String)>) -> WireResponse {
+        WireResponse {
             status: 400,
-            headers: vec![("X-Echo".to_string(), "Bearer s3cret".to_string())],
-            body: b"{\"auth\":\"Bearer s3cret\",\"again\":\"s3crets3cret\"}".to_vec(),
+            headers,
+            body: body.to_vec(),
             elapsed: Duration::ZERO,
-        };
+        }
+    }
+
+    #[test]
+    fn an_echoed_token_is_cut_from_body_headers_and_errors() {
+        let token = SecretString::new("s3cret-token");
+        let echoed = with_body(
+            b"{\"auth\":\"Bearer s3cret-token\",\"again\":\"s3cret-tokens3cret-token\"}",
+            vec![("X-Echo".to_string(), "Bearer s3cret-token".to_string())],
+        );
         let clean = response(echoed, Some(&token));
         assert_eq!(
             String::from_utf8_lossy(&clean.body),
             "{\"auth\":\"Bearer [redacted]\",\"again\":\"[redacted][redacted]\"}"
         );
         assert_eq!(clean.headers[0].1, "Bearer [redacted]");
-        let error = TransportError::Protocol("echo s3cret".to_string());
+        let failure = TransportError::Protocol("echo s3cret-token".to_string());
         assert_eq!(
-            super::error(&error, Some(&token)),
+            error(&failure, Some(&token)),
             "the connection failed mid-exchange: echo [redacted]"
         );
+    }
+
+    #[test]
+    fn a_token_too_short_to_tell_from_text_leaves_the_response_alone() {
+        let body = b"application/scim+json";
+        let clean = response(with_body(body, Vec::new()), Some(&SecretString::new("t")));
+        assert_eq!(clean.body, body);
     }
 }

@@ -12,7 +12,7 @@ use super::reply::{Failure, Reply, error_with_status, list_response};
 use super::store::{Kind, Store};
 use super::{App, Quirk, ServerProfile};
 use crate::scim::ScimError;
-use crate::scim::filter::Filter;
+use crate::scim::filter::{CompValue, CompareOp, Filter};
 use crate::scim::patch::apply_patch;
 use crate::scim::path::PatchPath;
 use crate::scim::schema::ResourceSchema;
@@ -35,11 +35,18 @@ pub(super) fn list(app: &App, kind: Kind, params: &QueryParams) -> Result<Reply,
     let page = Page::from_query(params)?;
     let projection = projection(app, params, schema)?;
     let store = app.read_store();
+    let indexed = filter
+        .as_ref()
+        .and_then(|f| unique_equality(f, kind, schema))
+        .and_then(|value| store.find_unique(kind, value));
+    let candidates: Box<dyn Iterator<Item = &Value>> = match indexed {
+        Some(found) => Box::new(found.into_iter()),
+        None => Box::new(store.iter(kind)),
+    };
     let mut total = 0;
     let mut resources = Vec::new();
-    let matching = store
-        .iter(kind)
-        .filter(|resource| filter.as_ref().is_none_or(|f| f.matches(resource, schema)));
+    let matching =
+        candidates.filter(|resource| filter.as_ref().is_none_or(|f| f.matches(resource, schema)));
     for resource in matching {
         total += 1;
         if total >= page.start_index && resources.len() < page.count {
@@ -188,6 +195,26 @@ fn parse_filter(app: &App, raw: &str) -> Result<Filter, ScimError> {
         ));
     }
     Filter::parse(raw).map_err(|e| ScimError::invalid_filter(e.to_string()))
+}
+
+/// The value of `userName eq "…"` (Users) or `displayName eq "…"` (Groups): Entra's matching
+/// query, which the uniqueness index answers without scanning every resource. It compares the
+/// way the filter would, because uniqueness and the filter share the attribute's caseExact.
+fn unique_equality<'f>(filter: &'f Filter, kind: Kind, schema: &ResourceSchema) -> Option<&'f str> {
+    let Filter::Compare {
+        attr,
+        op: CompareOp::Eq,
+        value: CompValue::Str(value),
+    } = filter
+    else {
+        return None;
+    };
+    let in_core = attr
+        .urn
+        .as_deref()
+        .is_none_or(|urn| urn.eq_ignore_ascii_case(&schema.core.id));
+    let unique = attr.name.eq_ignore_ascii_case(kind.unique_attribute());
+    (in_core && unique && attr.sub_attr.is_none()).then_some(value.as_str())
 }
 
 fn existing<'a>(store: &'a Store, request: &ResourceRequest) -> Result<&'a Value, ScimError> {

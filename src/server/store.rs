@@ -92,6 +92,18 @@ impl Store {
         self.collection(kind).by_sequence.values()
     }
 
+    /// The resources whose unique attribute (userName, group displayName) equals `value` as the
+    /// uniqueness rules compare it: from the index in O(1), or `None` when duplicates are allowed
+    /// and the index cannot answer.
+    pub(super) fn find_unique(&self, kind: Kind, value: &str) -> Option<Vec<&Value>> {
+        if self.rules.allow_duplicates {
+            return None;
+        }
+        let key = self.normalize_unique(kind, value);
+        let id = self.collection(kind).id_by_unique_key.get(&key);
+        Some(id.and_then(|id| self.get(kind, id)).into_iter().collect())
+    }
+
     /// The kind of the resource with this id, if any.
     pub(super) fn kind_of(&self, id: &str) -> Option<Kind> {
         [Kind::User, Kind::Group]
@@ -228,12 +240,16 @@ impl Store {
 
     fn unique_key(&self, kind: Kind, attributes: &Map<String, Value>) -> Option<String> {
         let value = attributes.get(kind.unique_attribute())?.as_str()?;
+        Some(self.normalize_unique(kind, value))
+    }
+
+    fn normalize_unique(&self, kind: Kind, value: &str) -> String {
         let case_sensitive = kind == Kind::User && self.rules.case_sensitive_user_names;
-        Some(if case_sensitive {
+        if case_sensitive {
             value.to_string()
         } else {
             value.to_lowercase()
-        })
+        }
     }
 
     fn unique_key_of(&self, kind: Kind, resource: &Value) -> Option<String> {
@@ -380,6 +396,22 @@ mod tests {
         let group = store.get(Kind::Group, &group_id).expect("group");
         assert_eq!(group["members"], json!([]));
         assert_ne!(group["meta"]["version"], json!(null));
+    }
+
+    #[test]
+    fn find_unique_answers_from_the_index_unless_duplicates_are_allowed() {
+        let mut store = Store::new(UniquenessRules::default());
+        store
+            .create(Kind::User, attrs(json!({"userName": "Bob"})), "x")
+            .expect("created");
+        let found = store.find_unique(Kind::User, "BOB").expect("indexed");
+        assert_eq!(found.len(), 1);
+        assert_eq!(store.find_unique(Kind::User, "bobby"), Some(Vec::new()));
+        let loose = Store::new(UniquenessRules {
+            case_sensitive_user_names: false,
+            allow_duplicates: true,
+        });
+        assert_eq!(loose.find_unique(Kind::User, "bob"), None);
     }
 
     #[test]

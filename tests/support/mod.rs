@@ -56,14 +56,59 @@ impl TestServer {
         let url = format!("{}/{resource}", self.url());
         let token = self.token.clone();
         self.runtime.block_on(async move {
+            // Accept and User-Agent set, so that quirks which demand them still answer.
             let response = reqwest::Client::new()
                 .get(url)
                 .bearer_auth(token)
+                .header("Accept", "application/scim+json")
+                .header("User-Agent", "scim-harness-tests")
                 .send()
                 .await
                 .expect("list request");
             let body: serde_json::Value = response.json().await.expect("ListResponse");
             body["totalResults"].as_u64().expect("totalResults")
+        })
+    }
+}
+
+impl TestServer {
+    /// Creates a user directly (not through the harness) and returns its id.
+    pub fn create_user(&self, user_name: &str) -> String {
+        let url = format!("{}/Users", self.url());
+        let token = self.token.clone();
+        let body = serde_json::json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": user_name,
+            "active": true,
+        });
+        self.runtime.block_on(async move {
+            let response = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .expect("create request");
+            assert_eq!(response.status().as_u16(), 201);
+            let created: serde_json::Value = response.json().await.expect("created user");
+            created["id"].as_str().expect("id").to_string()
+        })
+    }
+
+    /// A resource as the server holds it (`Users/<id>`).
+    pub fn get(&self, path: &str) -> serde_json::Value {
+        let url = format!("{}/{path}", self.url());
+        let token = self.token.clone();
+        self.runtime.block_on(async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("get request")
+                .json()
+                .await
+                .expect("JSON body")
         })
     }
 }
