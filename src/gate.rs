@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -65,16 +66,25 @@ pub struct Verdict {
     pub code: u8,
     pub findings: BTreeSet<String>,
     pub comparison: Option<Comparison>,
+    /// Set when `--run-timeout` stopped the run.
+    pub run_timeout: Option<Duration>,
 }
 
 impl Verdict {
-    pub fn of(result: &RunResult, fail_on: FailOn, expected: Option<&Expectations>) -> Self {
+    pub fn of(
+        result: &RunResult,
+        fail_on: FailOn,
+        expected: Option<&Expectations>,
+        run_timeout: Option<Duration>,
+    ) -> Self {
         let findings = findings(result, fail_on);
         let comparison = expected.map(|e| Comparison::of(&findings, e));
         let unexpected = comparison
             .as_ref()
             .map_or(!findings.is_empty(), |c| !c.is_clean());
-        let code = if result.interrupted {
+        let code = if run_timeout.is_some() {
+            exit::COULD_NOT_RUN
+        } else if result.interrupted {
             exit::INTERRUPTED
         } else if result.tally().could_not_run() {
             exit::COULD_NOT_RUN
@@ -87,6 +97,7 @@ impl Verdict {
             code,
             findings,
             comparison,
+            run_timeout,
         }
     }
 }

@@ -117,8 +117,7 @@ fn what_was_created_is_removed_at_the_run_timeout() {
         .timeout(Duration::from_secs(60))
         .assert()
         .code(3)
-        .stderr(predicates::str::contains("RUN TIMEOUT"))
-        .stdout(predicates::str::contains("COULD NOT RUN"));
+        .stdout(predicates::str::contains("RUN TIMEOUT"));
     assert!(server.requests().iter().any(is_delete_of_the_user));
 }
 

@@ -132,11 +132,8 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<u8> {
         );
         let result = crate::run::run(&scenarios, &config, &mut reporter).await;
         watchdog.abort();
-        let mut verdict = Verdict::of(&result, args.fail_on, expectations.as_ref());
-        // A run that hit --run-timeout did not finish: it could not run, whatever it found.
-        if timed_out.load(Ordering::SeqCst) {
-            verdict.code = exit::COULD_NOT_RUN;
-        }
+        let run_timeout = timed_out.load(Ordering::SeqCst).then_some(run_timeout);
+        let verdict = Verdict::of(&result, args.fail_on, expectations.as_ref(), run_timeout);
         reporter.summary(&result, &verdict, args.expect.as_deref());
         if let Some(server) = embedded {
             server.shutdown().await;
@@ -221,7 +218,7 @@ async fn stop_after(limit: Duration, interrupt: Interrupt, timed_out: Arc<Atomic
     tokio::time::sleep(limit).await;
     timed_out.store(true, Ordering::SeqCst);
     eprintln!(
-        "\nRUN TIMEOUT: the run exceeded --run-timeout {} s: stopping and removing what it created (exit 3)",
+        "\nthe run exceeded --run-timeout {} s: stopping and removing what it created",
         limit.as_secs()
     );
     interrupt.trigger();

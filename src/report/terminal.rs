@@ -359,14 +359,16 @@ fn verdict_text(verdict: &Verdict, expect_file: Option<&Path>) -> String {
         }
     }
     let line = match verdict.code {
+        _ if verdict.run_timeout.is_some() => format!(
+            "RUN TIMEOUT: the run took longer than --run-timeout {} s; it stopped and removed what it created (exit 3)",
+            verdict.run_timeout.unwrap_or_default().as_secs()
+        )
+        .red(),
         exit::SUCCESS => {
             "PASSED: Entra's provisioning will work against this endpoint for what was tested (exit 0)"
                 .green()
         }
-        exit::COULD_NOT_RUN => {
-            "COULD NOT RUN: no answer at all from the target, or the run hit --run-timeout (exit 3)"
-                .red()
-        }
+        exit::COULD_NOT_RUN => "COULD NOT RUN: the target gave no answer at all (exit 3)".red(),
         exit::INTERRUPTED => {
             "INTERRUPTED: stopped early; what the run created was removed (exit 130)".yellow()
         }
