@@ -1,10 +1,9 @@
 //! `scim-harness run`: load, start the embedded server when no URL is given, replay, report.
 
 use std::io::{self, Write};
-use std::time::Duration;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use anyhow::Context;
 
@@ -63,6 +62,7 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<u8> {
     };
     let snapshots = (!args.no_snapshots)
         .then(|| SnapshotStore::new(args.snapshots.clone(), args.update.effective()));
+    // The embedded server is on loopback: a proxy from the environment is never for it.
     let client = http_client(args.timeout, &args.tls, args.url.is_some())?;
 
     let runtime = runtime()?;
