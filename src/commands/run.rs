@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use super::connection::{http_client, read_token, redact_panics};
+use super::connection::{Endpoint, endpoint, http_client, read_token, redact_panics};
 use super::{UsageError, did_you_mean, emit, runtime};
 use crate::checks::BUILT_IN_IDS;
 use crate::cli::{OutputFormat, RunArgs};
@@ -21,8 +21,6 @@ use crate::scenario::builtin::builtin_scenarios;
 use crate::scenario::load::LoadOptions;
 use crate::scenario::model::Scenario;
 use crate::scenario::{self, template::Vars};
-use crate::secret::SecretString;
-use crate::server::{self, ServerConfig};
 use crate::snapshot::SnapshotStore;
 
 /// The baseline set of the embedded reference server.
@@ -67,22 +65,11 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<u8> {
 
     let runtime = runtime()?;
     runtime.block_on(async {
-        // Without --url the harness tests its own reference server, on a loopback port of its own
-        // with a token of its own.
-        let (embedded, base_url, token) = match &args.url {
-            Some(url) => (None, url.clone(), token),
-            None => {
-                let token = SecretString::new(uuid::Uuid::new_v4().simple().to_string());
-                let server = server::start(ServerConfig {
-                    token: Some(token.expose().to_string()),
-                    ..ServerConfig::default()
-                })
-                .await
-                .context("could not start the embedded reference server")?;
-                let url = server.base_url().to_string();
-                (Some(server), url, Some(token))
-            }
-        };
+        let Endpoint {
+            embedded,
+            base_url,
+            token,
+        } = endpoint(args.url.as_deref(), token).await?;
         let run_id = uuid::Uuid::new_v4();
         let run_prefix = format!("scimh-{}", &run_id.simple().to_string()[..8]);
         let interrupt = Interrupt::default();
