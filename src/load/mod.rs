@@ -294,6 +294,13 @@ pub async fn run(config: LoadConfig, progress: Arc<dyn Progress>) -> Result<Load
         size,
         workers: config.pacing.workers(),
         progress,
+        setup: Setup {
+            base_url: config.base_url,
+            embedded: config.embedded,
+            run_prefix: config.run_prefix,
+            dialect: config.dialect,
+            pacing: config.pacing,
+        },
     });
 
     let cycle_started = Instant::now();
@@ -325,15 +332,16 @@ pub async fn run(config: LoadConfig, progress: Arc<dyn Progress>) -> Result<Load
     engine.clean_up().await;
     let cleanup_seconds = cleanup_started.elapsed().as_secs_f64();
 
-    Ok(engine.report(
-        config.base_url,
-        config.embedded,
-        config.run_prefix,
-        config.dialect,
-        config.pacing,
-        cycle_seconds,
-        cleanup_seconds,
-    ))
+    Ok(engine.report(cycle_seconds, cleanup_seconds))
+}
+
+/// What the report repeats from the configuration.
+struct Setup {
+    base_url: String,
+    embedded: bool,
+    run_prefix: String,
+    dialect: Dialect,
+    pacing: Pacing,
 }
 
 /// State shared by every worker.
@@ -360,6 +368,7 @@ struct Engine {
     size: CycleSize,
     workers: usize,
     progress: Arc<dyn Progress>,
+    setup: Setup,
 }
 
 /// What became of one request.
@@ -741,17 +750,8 @@ impl Engine {
             });
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn report(
-        &self,
-        base_url: String,
-        embedded: bool,
-        run_prefix: String,
-        dialect: Dialect,
-        pacing: Pacing,
-        cycle_seconds: f64,
-        cleanup_seconds: f64,
-    ) -> LoadReport {
+    fn report(&self, cycle_seconds: f64, cleanup_seconds: f64) -> LoadReport {
+        let setup = &self.setup;
         let operations = self.stats.reports();
         let cycle_requests: u64 = operations
             .iter()
@@ -773,11 +773,11 @@ impl Engine {
         left.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
         LoadReport {
             schema_version: REPORT_SCHEMA_VERSION,
-            base_url,
-            embedded,
-            run_prefix,
-            dialect,
-            pacing,
+            base_url: setup.base_url.clone(),
+            embedded: setup.embedded,
+            run_prefix: setup.run_prefix.clone(),
+            dialect: setup.dialect,
+            pacing: setup.pacing,
             requested: self.size,
             done: Done {
                 users_created: count(&self.users) as u64,
