@@ -18,5 +18,6 @@ Exit codes:
   0  every check passed and every snapshot matched
   1  findings: a check failed, a snapshot differs, or a baseline is missing where one is required
   2  usage or scenario error (bad flag, malformed scenario file: the message names file:line:col)
-  3  could not run: connection refused, DNS, TLS, or no answer at all from the target
+  3  could not run: connection refused, DNS, TLS, no answer at all from the target, or the
+     whole run exceeded --run-timeout
   130 interrupted by Ctrl-C or SIGTERM (what the run created was removed first)";

@@ -22,6 +22,8 @@ const MODES: &[(&str, &[&str])] = &[
     ),
     ("json file", &["--no-snapshots", "--json", "report.json"]),
     ("junit file", &["--no-snapshots", "--junit", "junit.xml"]),
+    ("har trace", &["--no-snapshots", "--trace", "trace.har"]),
+    ("html report", &["--no-snapshots", "--html", "report.html"]),
     (
         "snapshots",
         &["--snapshots", "snaps", "--update", "always", "-v"],

@@ -3,6 +3,7 @@
 use colored::Colorize;
 
 use super::emit;
+use crate::checks::BUILT_IN_IDS;
 use crate::cli::ListArgs;
 use crate::exit;
 use crate::scenario::builtin::builtin_scenarios;
@@ -64,10 +65,10 @@ fn describe(scenarios: &[Scenario]) -> String {
         }
         text.push('\n');
     }
-    text.push_str(
-        "Every response is also judged by the built-in checks http.content-type, http.json-body,\n\
-         http.error-body, resource.id and resource.id-type.\n",
-    );
+    text.push_str(&format!(
+        "Every response is also judged by the built-in checks {}.\n",
+        BUILT_IN_IDS.join(", ")
+    ));
     text
 }
 
