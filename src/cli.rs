@@ -59,6 +59,8 @@ pub enum Command {
     Reject(SelectArgs),
     /// Find resources earlier runs left behind (by their prefix) and, with --yes, delete them.
     Cleanup(CleanupArgs),
+    /// Turn an Entra provisioning log export into a scenario that replays the failed operations.
+    ImportLog(ImportLogArgs),
 }
 
 #[derive(Debug, Args)]
@@ -146,6 +148,16 @@ pub struct RunArgs {
     /// Also write the JSON report (docs/json-report.md) to this file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+
+    /// Also write every request and response of the run as a HAR 1.2 file, which a browser's
+    /// developer tools open (the token is redacted).
+    #[arg(long, value_name = "FILE.har")]
+    pub trace: Option<PathBuf>,
+
+    /// Also write a self-contained HTML report (summary, every step, request and response,
+    /// snapshot diffs, reason and hint for each failure) to attach to a ticket.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 
     /// What goes to stdout: the human report, or the JSON report (the human report then goes to
     /// stderr).
@@ -334,6 +346,33 @@ pub struct ServeArgs {
     /// Print the available quirks and exit.
     #[arg(long)]
     pub list_quirks: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportLogArgs {
+    /// The export: Graph provisioningObjectSummary JSON (v1.0 or beta), the portal's JSON
+    /// download, or its CSV download (name the main ProvisioningLogs…csv; the steps and modified
+    /// properties files next to it are found by name).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Write the scenario here (default: stdout).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Which attribute mapping and PATCH dialect Entra used: entra (default mapping, legacy
+    /// dialect), entra-legacy, entra-compliant, insite-lms.
+    #[arg(long, default_value = "entra", value_name = "NAME")]
+    pub profile: String,
+
+    /// The app's attribute mapping instead of the profile's: a YAML list of {source, target},
+    /// e.g. `- {source: mail, target: 'emails[type eq "work"].value'}`.
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+
+    /// Replay the operations that succeeded too, not only the failed ones.
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,7 @@
 //! - [`gate`]: the CI policy over a finished run (selection, severity, known findings).
 //! - [`checks`] and [`snapshot`]: judge one exchange; pure apart from snapshot files.
 //! - [`scenario`]: pure loading and validation of scenario files.
+//! - [`import`]: pure reading of Entra provisioning log exports into scenario files.
 //! - [`server`]: the embedded reference SCIM server.
 //! - [`scim`]: the SCIM model (schemas, filters, PATCH paths) shared by the checks and the server.
 
@@ -18,6 +19,7 @@ pub mod cli;
 pub mod commands;
 pub mod exit;
 pub mod gate;
+pub mod import;
 pub mod load;
 pub mod report;
 pub mod run;

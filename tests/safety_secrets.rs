@@ -2,6 +2,7 @@
 //! every token source and every error path is run with a distinctive token, and every byte
 //! written (stdout, stderr, every file under the run's folder) is searched for it.
 
+mod hostile;
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -239,6 +240,57 @@ fn no_error_path_prints_the_token() {
     );
     assert!(!text.contains(SECRET), "{text}");
     assert!(text.contains("invalid request"), "{text}");
+}
+
+/// A server that echoes the request's Authorization header in its body and headers, as debug
+/// endpoints and some error pages do: what the harness keeps of the response is scrubbed too.
+#[test]
+fn a_server_echoing_the_token_does_not_make_the_harness_write_it() {
+    let echo = hostile::HostileServer::start(|request| {
+        let auth = request
+            .header("Authorization")
+            .unwrap_or_default()
+            .to_string();
+        let body = serde_json::json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+            "totalResults": 0,
+            "Resources": [],
+            "echo": auth,
+        })
+        .to_string();
+        hostile::http(
+            200,
+            &[
+                ("Content-Type", "application/scim+json"),
+                ("X-Echo", auth.as_str()),
+            ],
+            body.as_bytes(),
+        )
+    });
+    let truncating = hostile::HostileServer::start(|request| {
+        let auth = request.header("Authorization").unwrap_or_default();
+        hostile::Reply::Raw(
+            format!("HTTP/1.1 200 OK\r\nContent-Length: 900\r\n\r\n{{\"echo\":\"{auth}")
+                .into_bytes(),
+        )
+    });
+    let (_scenario_dir, scenario) = hostile::one_get_scenario();
+    for server in [&echo, &truncating] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = server.url();
+        let scenario = scenario.to_string_lossy();
+        let args = [
+            "run", "--url", &url, "-v", "--update", "new", "--json", "r.json", "--junit", "j.xml",
+            &scenario,
+        ];
+        let written = run(dir.path(), &args, Source::Flag);
+        assert_no_secret(&written, &format!("echoing server {url}"));
+        assert!(written.everything.contains("Bearer [redacted]"));
+        assert!(
+            server.requests()[0].header("Authorization") == Some(&format!("Bearer {SECRET}")),
+            "the token was sent"
+        );
+    }
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {

@@ -15,7 +15,7 @@ use crate::checks::excerpt;
 use crate::cli::CleanupArgs;
 use crate::exit;
 use crate::run::http::{HttpClient, WireRequest};
-use crate::run::retry;
+use crate::run::{retry, scrub};
 use crate::secret::SecretString;
 
 /// Shorter prefixes could match ordinary accounts (`a`, `jo`).
@@ -213,8 +213,15 @@ impl Target {
             let request = self.request("GET", kind.endpoint, &query);
             let response = retry::send(&self.client, &request)
                 .await
-                .map_err(|e| anyhow!("GET {}: {e}", kind.endpoint))?
+                .map_err(|e| {
+                    anyhow!(
+                        "GET {}: {}",
+                        kind.endpoint,
+                        scrub::error(&e, self.token.as_ref())
+                    )
+                })?
                 .response;
+            let response = scrub::response(response, self.token.as_ref());
             if kind.endpoint == "/Groups" && matches!(response.status, 404 | 501) {
                 return Ok(Found {
                     leftovers,
@@ -287,10 +294,8 @@ impl Target {
             percent_encoding::utf8_percent_encode(&leftover.id, percent_encoding::NON_ALPHANUMERIC)
                 .collect();
         let request = self.request("DELETE", &format!("{}/{id}", leftover.kind.endpoint), "");
-        match retry::send(&self.client, &request)
-            .await
-            .map(|s| s.response)
-        {
+        let sent = retry::send(&self.client, &request).await;
+        match sent.map(|s| scrub::response(s.response, self.token.as_ref())) {
             Ok(response) if (200..300).contains(&response.status) || response.status == 404 => {
                 Ok(())
             }
@@ -299,7 +304,7 @@ impl Target {
                 response.status,
                 excerpt(&String::from_utf8_lossy(&response.body), 120)
             )),
-            Err(error) => Err(error.to_string()),
+            Err(error) => Err(scrub::error(&error, self.token.as_ref())),
         }
     }
 }

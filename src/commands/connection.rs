@@ -13,6 +13,7 @@ use super::UsageError;
 use crate::cli::TlsArgs;
 use crate::run::http::{HttpClient, HttpSettings, TlsSettings, parse_pem_certificates};
 use crate::secret::SecretString;
+use crate::server::{self, RunningServer, ServerConfig};
 
 pub fn read_token(
     token: Option<&str>,
@@ -60,6 +61,36 @@ pub fn http_client(timeout: u64, tls: &TlsArgs, use_proxy: bool) -> anyhow::Resu
         ..HttpSettings::default()
     })
     .map_err(|e| anyhow!("could not set up HTTP: {e}"))
+}
+
+/// Where a command sends its requests: the given URL and token, or, without a URL, the embedded
+/// reference server on a loopback port of its own with a token of its own.
+pub struct Endpoint {
+    pub embedded: Option<RunningServer>,
+    pub base_url: String,
+    pub token: Option<SecretString>,
+}
+
+pub async fn endpoint(url: Option<&str>, token: Option<SecretString>) -> anyhow::Result<Endpoint> {
+    if let Some(url) = url {
+        return Ok(Endpoint {
+            embedded: None,
+            base_url: url.to_string(),
+            token,
+        });
+    }
+    let token = SecretString::new(uuid::Uuid::new_v4().simple().to_string());
+    let server = server::start(ServerConfig {
+        token: Some(token.expose().to_string()),
+        ..ServerConfig::default()
+    })
+    .await
+    .context("could not start the embedded reference server")?;
+    Ok(Endpoint {
+        base_url: server.base_url().to_string(),
+        embedded: Some(server),
+        token: Some(token),
+    })
 }
 
 /// From here on a panic prints its message with the token cut out (the default hook would

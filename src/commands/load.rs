@@ -10,14 +10,12 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::UsageError;
-use super::connection::{http_client, read_token, redact_panics};
+use super::connection::{Endpoint, endpoint, http_client, read_token, redact_panics};
 use super::run::watch_signals;
 use crate::cli::LoadArgs;
 use crate::exit;
 use crate::load::{self, CycleSize, LoadConfig, LoadReport, Pacing, Phase, Progress, StopReason};
 use crate::run::Interrupt;
-use crate::secret::SecretString;
-use crate::server::{self, ServerConfig};
 
 /// Requests in flight when neither `--concurrency` nor `--rate` is given. Entra's own
 /// concurrency is undocumented; 8 keeps a small endpoint busy without swamping it.
@@ -38,20 +36,11 @@ pub fn load(args: LoadArgs) -> anyhow::Result<u8> {
     let client = http_client(args.timeout, &args.tls, args.url.is_some())?;
 
     single_thread_runtime()?.block_on(async {
-        let (embedded, base_url, token) = match &args.url {
-            Some(url) => (None, url.clone(), token),
-            None => {
-                let token = SecretString::new(uuid::Uuid::new_v4().simple().to_string());
-                let server = server::start(ServerConfig {
-                    token: Some(token.expose().to_string()),
-                    ..ServerConfig::default()
-                })
-                .await
-                .context("could not start the embedded reference server")?;
-                let url = server.base_url().to_string();
-                (Some(server), url, Some(token))
-            }
-        };
+        let Endpoint {
+            embedded,
+            base_url,
+            token,
+        } = endpoint(args.url.as_deref(), token).await?;
         let run_prefix = format!("scimh-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let interrupt = Interrupt::default();
         watch_signals(interrupt.clone(), run_prefix.clone());

@@ -4,6 +4,7 @@
 
 mod cleanup;
 mod connection;
+mod import_log;
 mod list;
 mod load;
 mod review;
@@ -33,6 +34,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Accept(args) => review::accept(args),
         Command::Reject(args) => review::reject(args),
         Command::Cleanup(args) => cleanup::cleanup(args),
+        Command::ImportLog(args) => import_log::import_log(args),
     }
 }
 

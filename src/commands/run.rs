@@ -1,29 +1,26 @@
 //! `scim-harness run`: load, start the embedded server when no URL is given, replay, report.
 
 use std::io::{self, Write};
-use std::time::Duration;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use anyhow::Context;
 
-use super::connection::{http_client, read_token, redact_panics};
+use super::connection::{Endpoint, endpoint, http_client, read_token, redact_panics};
 use super::{UsageError, did_you_mean, emit, runtime};
 use crate::checks::BUILT_IN_IDS;
 use crate::cli::{OutputFormat, RunArgs};
 use crate::exit;
 use crate::gate::{Expectations, Verdict};
 use crate::report::terminal::TerminalReporter;
-use crate::report::{github, json, junit};
+use crate::report::{github, har, html, json, junit};
 use crate::run::result::{RunResult, TargetInfo};
 use crate::run::{Interrupt, RunConfig, Selection, StepSelection, Target};
 use crate::scenario::builtin::builtin_scenarios;
 use crate::scenario::load::LoadOptions;
 use crate::scenario::model::Scenario;
 use crate::scenario::{self, template::Vars};
-use crate::secret::SecretString;
-use crate::server::{self, ServerConfig};
 use crate::snapshot::SnapshotStore;
 
 /// The baseline set of the embedded reference server.
@@ -63,26 +60,16 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<u8> {
     };
     let snapshots = (!args.no_snapshots)
         .then(|| SnapshotStore::new(args.snapshots.clone(), args.update.effective()));
+    // The embedded server is on loopback: a proxy from the environment is never for it.
     let client = http_client(args.timeout, &args.tls, args.url.is_some())?;
 
     let runtime = runtime()?;
     runtime.block_on(async {
-        // Without --url the harness tests its own reference server, on a loopback port of its own
-        // with a token of its own.
-        let (embedded, base_url, token) = match &args.url {
-            Some(url) => (None, url.clone(), token),
-            None => {
-                let token = SecretString::new(uuid::Uuid::new_v4().simple().to_string());
-                let server = server::start(ServerConfig {
-                    token: Some(token.expose().to_string()),
-                    ..ServerConfig::default()
-                })
-                .await
-                .context("could not start the embedded reference server")?;
-                let url = server.base_url().to_string();
-                (Some(server), url, Some(token))
-            }
-        };
+        let Endpoint {
+            embedded,
+            base_url,
+            token,
+        } = endpoint(args.url.as_deref(), token).await?;
         let run_id = uuid::Uuid::new_v4();
         let run_prefix = format!("scimh-{}", &run_id.simple().to_string()[..8]);
         let interrupt = Interrupt::default();
@@ -155,6 +142,16 @@ fn write_reports(args: &RunArgs, result: &RunResult, verdict: &Verdict) -> anyho
         let xml = junit::render(result).context("could not render the JUnit report")?;
         std::fs::write(path, xml)
             .with_context(|| format!("could not write the JUnit report to {}", path.display()))?;
+    }
+    if let Some(path) = &args.trace {
+        let trace = har::render(result, std::time::SystemTime::now())
+            .context("could not render the HAR trace")?;
+        std::fs::write(path, trace)
+            .with_context(|| format!("could not write the HAR trace to {}", path.display()))?;
+    }
+    if let Some(path) = &args.html {
+        std::fs::write(path, html::render(result, verdict))
+            .with_context(|| format!("could not write the HTML report to {}", path.display()))?;
     }
     if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
         github_actions(args, result, verdict)?;

@@ -4,6 +4,11 @@
 //! Built on hyper rather than reqwest because reqwest always adds `Accept: */*` and offers no way
 //! to remove it (seanmonstar/reqwest#2279), while Entra sends GETs with no `Accept` at all and a
 //! server that content-negotiates on it is exactly what the harness must catch.
+//!
+//! Whatever the server does, `send` ends with a response or a [`TransportError`] that says what
+//! went wrong and shows what arrived: bounded by the timeouts and the body cap, never following a
+//! redirect. TLS is verified unless `--insecure`; proxies come from the environment (CONNECT
+//! tunnels for https, absolute-form requests for http).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -237,7 +242,7 @@ impl HttpClient {
                 .client
                 .request(http_request)
                 .await
-                .map_err(classify_client_error)?;
+                .map_err(|e| classify_client_error(e, self.settings.connect_timeout))?;
             let status = response.status().as_u16();
             let headers: Vec<(String, String)> = response
                 .headers()
@@ -326,28 +331,34 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// Turns hyper's nested error into the reason a person needs: refused, DNS, TLS, closed.
-fn classify_client_error(error: hyper_util::client::legacy::Error) -> TransportError {
+fn classify_client_error(
+    error: hyper_util::client::legacy::Error,
+    connect_timeout: Duration,
+) -> TransportError {
     let message = error_chain(&error);
     let lower = message.to_ascii_lowercase();
-    let closed = {
-        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&error);
-        let mut found = false;
-        while let Some(e) = source {
-            if let Some(hyper_error) = e.downcast_ref::<hyper::Error>() {
-                found |= hyper_error.is_incomplete_message() || hyper_error.is_canceled();
-            }
-            if let Some(io) = e.downcast_ref::<std::io::Error>() {
-                found |= matches!(
-                    io.kind(),
-                    std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::UnexpectedEof
-                );
-            }
-            source = e.source();
+    let (mut closed, mut timed_out) = (false, false);
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+    while let Some(e) = source {
+        if let Some(hyper_error) = e.downcast_ref::<hyper::Error>() {
+            closed |= hyper_error.is_incomplete_message() || hyper_error.is_canceled();
         }
-        found
-    };
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            closed |= matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::UnexpectedEof
+            );
+            timed_out |= io.kind() == std::io::ErrorKind::TimedOut;
+        }
+        source = e.source();
+    }
     if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
         TransportError::Tls(message)
+    } else if error.is_connect() && timed_out {
+        TransportError::Connect(format!(
+            "no connection within {} s ({message})",
+            connect_timeout.as_secs_f64()
+        ))
     } else if error.is_connect() {
         TransportError::Connect(message)
     } else if closed {

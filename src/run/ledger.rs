@@ -5,7 +5,8 @@
 
 use super::http::{HttpClient, WireRequest};
 use super::result::CleanupResult;
-use super::retry;
+use super::{retry, scrub};
+use crate::secret::SecretString;
 
 #[derive(Default)]
 pub struct Ledger {
@@ -41,14 +42,18 @@ impl Ledger {
     }
 
     /// Runs the outstanding cleanups, newest first.
-    pub async fn unwind(self, client: &HttpClient) -> Vec<CleanupResult> {
+    pub async fn unwind(
+        self,
+        client: &HttpClient,
+        token: Option<&SecretString>,
+    ) -> Vec<CleanupResult> {
         let mut results = Vec::new();
         for entry in self.entries.into_iter().rev().filter(|e| !e.done) {
             // A rate-limited DELETE is retried like any step: giving up early leaves data behind.
             let outcome = retry::send(client, &entry.undo)
                 .await
                 .map(|sent| sent.response.status)
-                .map_err(|e| e.to_string());
+                .map_err(|e| scrub::error(&e, token));
             results.push(CleanupResult {
                 method: entry.undo.method.to_string(),
                 url: entry.display_url,

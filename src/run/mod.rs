@@ -10,6 +10,7 @@ mod ledger;
 mod request;
 pub mod result;
 pub mod retry;
+pub mod scrub;
 mod selection;
 
 use std::collections::HashMap;
@@ -182,7 +183,9 @@ async fn run_scenario(
         listener.step_finished(scenario, &result);
         steps.push(result);
     }
-    let cleanup = ledger.unwind(&config.client).await;
+    let cleanup = ledger
+        .unwind(&config.client, config.target.token.as_ref())
+        .await;
     ScenarioResult {
         name: scenario.name.clone(),
         title: scenario.title.clone(),
@@ -266,12 +269,18 @@ async fn run_step(
             return result;
         }
     };
+    let token = config.target.token.as_ref();
     let (response, rate_limited) = match response {
-        Ok(sent) => (sent.response, sent.rate_limited),
+        Ok(sent) => (scrub::response(sent.response, token), sent.rate_limited),
         Err(error) => {
             result.exchange = Some(exchange_record(&built, None));
             result.status = StepStatus::Error {
-                message: format!("{} {}: {error}", built.wire.method, built.display_url),
+                message: format!(
+                    "{} {}: {}",
+                    built.wire.method,
+                    built.display_url,
+                    scrub::error(&error, token)
+                ),
                 unreachable: error.is_unreachable(),
             };
             return result;

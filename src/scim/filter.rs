@@ -27,6 +27,10 @@ use super::schema::{AttrType, AttributeDef, ResourceSchema};
 /// Nesting deeper than this is refused, so hostile input cannot overflow the stack.
 const MAX_DEPTH: usize = 64;
 
+/// More `and` / `or` operators than this are refused: long chains build a deep tree too, and
+/// evaluating or dropping it recurses once per operator.
+const MAX_OPERATORS: usize = 256;
+
 /// A parsed filter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Filter {
@@ -411,6 +415,7 @@ struct Parser<'a> {
     text: &'a str,
     pos: usize,
     depth: usize,
+    operators: usize,
     in_brackets: bool,
 }
 
@@ -420,6 +425,7 @@ impl<'a> Parser<'a> {
             text,
             pos: 0,
             depth: 0,
+            operators: 0,
             in_brackets,
         }
     }
@@ -507,6 +513,7 @@ impl<'a> Parser<'a> {
     fn parse_or(&mut self) -> Result<Filter, FilterError> {
         let mut left = self.parse_and()?;
         while let Some(end) = self.keyword("or")? {
+            self.count_operator()?;
             self.pos = end;
             let right = self.parse_and()?;
             left = Filter::Or(Box::new(left), Box::new(right));
@@ -517,11 +524,23 @@ impl<'a> Parser<'a> {
     fn parse_and(&mut self) -> Result<Filter, FilterError> {
         let mut left = self.parse_unary()?;
         while let Some(end) = self.keyword("and")? {
+            self.count_operator()?;
             self.pos = end;
             let right = self.parse_unary()?;
             left = Filter::And(Box::new(left), Box::new(right));
         }
         Ok(left)
+    }
+
+    fn count_operator(&mut self) -> Result<(), FilterError> {
+        self.operators += 1;
+        if self.operators > MAX_OPERATORS {
+            return self.error(
+                self.pos,
+                format!("more than {MAX_OPERATORS} and/or operators"),
+            );
+        }
+        Ok(())
     }
 
     fn parse_unary(&mut self) -> Result<Filter, FilterError> {
@@ -802,6 +821,29 @@ mod tests {
         }
         let deep = format!("{}a pr{}", "(".repeat(100), ")".repeat(100));
         assert!(Filter::parse(&deep).is_err());
+        let long = vec!["a pr"; 300].join(" and ");
+        assert!(Filter::parse(&long).is_err());
+    }
+
+    #[test]
+    fn longest_accepted_chain_evaluates_and_drops_on_a_small_stack() {
+        let longest = vec![r#"userName eq "x""#; MAX_OPERATORS + 1].join(" or ");
+        let filter = parse(&longest);
+        let run = move || {
+            let schema = ResourceSchema::user();
+            let matched = filter.matches(&json!({"userName": "x"}), &schema);
+            let text = filter.to_string();
+            drop(filter);
+            (matched, text.len())
+        };
+        let (matched, _) = std::thread::Builder::new()
+            // Half of a tokio worker's 2 MiB stack, in an unoptimised build.
+            .stack_size(1024 * 1024)
+            .spawn(run)
+            .expect("spawn")
+            .join()
+            .expect("no stack overflow");
+        assert!(matched);
     }
 
     #[test]
