@@ -79,5 +79,4 @@ row "wrk: Entra's 4 requests per user (entra_cycle.lua)" "$mix_rps" "$mix_us" "1
 row "scim-harness load --users $small" "$small_rps" "$small_us" "$(ratio "$small_rps" "$mix_rps")"
 row "scim-harness load --users $USERS" "$big_rps" "$big_us" "$(ratio "$big_rps" "$mix_rps")"
 echo "Same four requests per user, same server, same connections. wrk's script keeps about $C users"
-echo "stored; load holds every user until its cleanup, and the reference server's filter scans every"
-echo "stored user, so load's rate falls as --users grows while its CPU per request stays flat."
+echo "stored; load, like Entra's cycle, holds every user until its cleanup."

@@ -137,7 +137,7 @@ impl Progress for BarProgress {
     fn phase_started(&self, phase: Phase, total: u64) {
         let bar = ProgressBar::new(total);
         let style = ProgressStyle::with_template(
-            "{prefix:>24} [{bar:30}] {pos}/{len} {per_sec:>12} {elapsed:>4}",
+            "{prefix:>24} [{bar:30}] {pos}/{len} {elapsed_precise} (eta {eta})",
         )
         .map(|style| style.progress_chars("=> "))
         .unwrap_or_else(|_| ProgressStyle::default_bar());
