@@ -73,19 +73,8 @@ pub struct RunArgs {
     #[arg(long, env = "SCIM_URL", value_name = "URL")]
     pub url: Option<String>,
 
-    /// The bearer token Entra would send (Entra's "Secret Token"). Never printed or written.
-    #[arg(
-        long,
-        env = "SCIM_TOKEN",
-        hide_env_values = true,
-        value_name = "TOKEN",
-        conflicts_with = "token_file"
-    )]
-    pub token: Option<String>,
-
-    /// Read the bearer token from this file (surrounding whitespace is ignored).
-    #[arg(long, value_name = "FILE")]
-    pub token_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
 
     /// Which suite to run and which dialect and attributes to use.
     #[arg(long, default_value = "entra", value_name = "NAME")]
@@ -182,6 +171,24 @@ pub struct RunArgs {
     pub expect: Option<PathBuf>,
 }
 
+/// The bearer token, shared by every command that talks to a target.
+#[derive(Debug, Args)]
+pub struct CredentialArgs {
+    /// The bearer token Entra would send (Entra's "Secret Token"). Never printed or written.
+    #[arg(
+        long,
+        env = "SCIM_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN",
+        conflicts_with = "token_file"
+    )]
+    pub token: Option<String>,
+
+    /// Read the bearer token from this file (surrounding whitespace is ignored).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+}
+
 /// How https targets are verified. Proxies come from HTTPS_PROXY, HTTP_PROXY and NO_PROXY.
 #[derive(Debug, Clone, Args)]
 pub struct TlsArgs {
@@ -200,19 +207,8 @@ pub struct CleanupArgs {
     #[arg(long, env = "SCIM_URL", value_name = "URL")]
     pub url: String,
 
-    /// The bearer token. Never printed or written.
-    #[arg(
-        long,
-        env = "SCIM_TOKEN",
-        hide_env_values = true,
-        value_name = "TOKEN",
-        conflicts_with = "token_file"
-    )]
-    pub token: Option<String>,
-
-    /// Read the bearer token from this file (surrounding whitespace is ignored).
-    #[arg(long, value_name = "FILE")]
-    pub token_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
 
     /// Only users whose userName and groups whose displayName start with this are touched.
     #[arg(long, default_value = "scimh-", value_name = "PREFIX")]
@@ -276,19 +272,8 @@ pub struct LoadArgs {
     #[arg(long, env = "SCIM_URL", value_name = "URL")]
     pub url: Option<String>,
 
-    /// The bearer token Entra would send (Entra's "Secret Token"). Never printed or written.
-    #[arg(
-        long,
-        env = "SCIM_TOKEN",
-        hide_env_values = true,
-        value_name = "TOKEN",
-        conflicts_with = "token_file"
-    )]
-    pub token: Option<String>,
-
-    /// Read the bearer token from this file (surrounding whitespace is ignored).
-    #[arg(long, value_name = "FILE")]
-    pub token_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
 
     /// Seconds after which the cycle stops starting new objects (the cleanup still runs).
     #[arg(long, default_value_t = 600, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86_400))]

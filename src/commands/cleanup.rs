@@ -60,7 +60,7 @@ pub fn cleanup(args: CleanupArgs) -> anyhow::Result<u8> {
             UsageError(format!("--url `{}` must be an http or https URL", args.url)).into(),
         );
     }
-    let token = read_token(args.token.as_deref(), args.token_file.as_deref())?;
+    let token = read_token(&args.credentials)?;
     redact_panics(token.as_ref());
     let client = http_client(args.timeout, &args.tls, true)?;
     let target = Target {

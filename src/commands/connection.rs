@@ -2,7 +2,6 @@
 //! `--token-file`), the HTTP client with its TLS and proxy settings, and a panic message that
 //! cannot carry the token.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,16 +9,13 @@ use anyhow::{Context, anyhow};
 use hyper_util::client::proxy::matcher::Matcher;
 
 use super::UsageError;
-use crate::cli::TlsArgs;
+use crate::cli::{CredentialArgs, TlsArgs};
 use crate::run::http::{HttpClient, HttpSettings, TlsSettings, parse_pem_certificates};
 use crate::secret::SecretString;
 use crate::server::{self, RunningServer, ServerConfig};
 
-pub fn read_token(
-    token: Option<&str>,
-    token_file: Option<&Path>,
-) -> anyhow::Result<Option<SecretString>> {
-    if let Some(path) = token_file {
+pub fn read_token(credentials: &CredentialArgs) -> anyhow::Result<Option<SecretString>> {
+    if let Some(path) = &credentials.token_file {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("could not read the token file {}", path.display()))?;
         let token = text.trim();
@@ -28,7 +24,9 @@ pub fn read_token(
         }
         return Ok(Some(SecretString::new(token)));
     }
-    Ok(token
+    Ok(credentials
+        .token
+        .as_deref()
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .map(SecretString::new))

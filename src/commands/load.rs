@@ -24,7 +24,7 @@ const DEFAULT_CONCURRENCY: usize = 8;
 pub fn load(args: LoadArgs) -> anyhow::Result<u8> {
     let size = CycleSize::new(args.users, args.groups, args.members)
         .map_err(|e| UsageError(e.to_string()))?;
-    let token = read_token(args.token.as_deref(), args.token_file.as_deref())?;
+    let token = read_token(&args.credentials)?;
     redact_panics(token.as_ref());
     if let Some(url) = &args.url {
         check_url(url)?;

@@ -30,7 +30,7 @@ pub const REFERENCE_TARGET: &str = "reference";
 const INSITE_LMS_URL: &str = "https://api.insitelms.net/scim";
 
 pub fn run(mut args: RunArgs) -> anyhow::Result<u8> {
-    let token = read_token(args.token.as_deref(), args.token_file.as_deref())?;
+    let token = read_token(&args.credentials)?;
     redact_panics(token.as_ref());
     if args.url.is_none() && args.profile == "insite-lms" {
         if token.is_none() {
