@@ -59,178 +59,105 @@ pub enum ServerProfile {
     InsiteLms,
 }
 
-/// One realistic defect from the field (entra-reference.md §2 and §7), switched on with
-/// `--quirk NAME`, so users and tests can see what the harness reports against a broken server.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Quirk {
-    EmptyFilter404,
-    CaseSensitiveUsername,
-    RejectCapitalisedOps,
-    RejectStringBooleans,
-    PatchIgnored,
-    IgnoreFilter,
-    PostReturns200,
-    PostWithoutId,
-    AllowDuplicates,
-    NoAuth,
-    RejectScimJson,
-    NoValuePaths,
-    NoValuePathUpsert,
-    DottedKeysLiteral,
-    IgnoreExcludedAttributes,
-    LegacyRemoveClearsMembers,
-    ActiveAlwaysTrue,
-    NonScimErrors,
-    HtmlContentType,
-    RequireAcceptHeader,
-    RequireUserAgent,
+/// Declares [`Quirk`] from one table: the variant, its command-line name and its one-line
+/// description (the defect, then what Entra does about it).
+macro_rules! quirks {
+    ($($variant:ident => $name:literal, $description:expr;)*) => {
+        /// One realistic defect from the field (entra-reference.md §2 and §7), switched on with
+        /// `--quirk NAME`, so users and tests can see what the harness reports against a broken
+        /// server.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Quirk {
+            $($variant,)*
+        }
+
+        impl Quirk {
+            /// Every quirk, in the order `--list-quirks` prints them.
+            pub fn all() -> &'static [Quirk] {
+                &[$(Quirk::$variant,)*]
+            }
+
+            /// The kebab-case name used on the command line.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Quirk::$variant => $name,)*
+                }
+            }
+
+            /// One line: the defect, then what Entra does about it.
+            pub fn description(self) -> &'static str {
+                match self {
+                    $(Quirk::$variant => $description,)*
+                }
+            }
+        }
+    };
 }
 
-impl Quirk {
-    /// Every quirk, in the order `--list-quirks` prints them.
-    pub fn all() -> &'static [Quirk] {
-        use Quirk::*;
-        &[
-            EmptyFilter404,
-            CaseSensitiveUsername,
-            RejectCapitalisedOps,
-            RejectStringBooleans,
-            PatchIgnored,
-            IgnoreFilter,
-            PostReturns200,
-            PostWithoutId,
-            AllowDuplicates,
-            NoAuth,
-            RejectScimJson,
-            NoValuePaths,
-            NoValuePathUpsert,
-            DottedKeysLiteral,
-            IgnoreExcludedAttributes,
-            LegacyRemoveClearsMembers,
-            ActiveAlwaysTrue,
-            NonScimErrors,
-            HtmlContentType,
-            RequireAcceptHeader,
-            RequireUserAgent,
-        ]
-    }
-
-    /// The kebab-case name used on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            Quirk::EmptyFilter404 => "empty-filter-404",
-            Quirk::CaseSensitiveUsername => "case-sensitive-username",
-            Quirk::RejectCapitalisedOps => "reject-capitalised-ops",
-            Quirk::RejectStringBooleans => "reject-string-booleans",
-            Quirk::PatchIgnored => "patch-ignored",
-            Quirk::IgnoreFilter => "ignore-filter",
-            Quirk::PostReturns200 => "post-returns-200",
-            Quirk::PostWithoutId => "post-without-id",
-            Quirk::AllowDuplicates => "allow-duplicates",
-            Quirk::NoAuth => "no-auth",
-            Quirk::RejectScimJson => "reject-scim-json",
-            Quirk::NoValuePaths => "no-value-paths",
-            Quirk::NoValuePathUpsert => "no-value-path-upsert",
-            Quirk::DottedKeysLiteral => "dotted-keys-literal",
-            Quirk::IgnoreExcludedAttributes => "ignore-excluded-attributes",
-            Quirk::LegacyRemoveClearsMembers => "legacy-remove-clears-members",
-            Quirk::ActiveAlwaysTrue => "active-always-true",
-            Quirk::NonScimErrors => "non-scim-errors",
-            Quirk::HtmlContentType => "html-content-type",
-            Quirk::RequireAcceptHeader => "require-accept-header",
-            Quirk::RequireUserAgent => "require-user-agent",
-        }
-    }
-
-    /// One line: the defect, then what Entra does about it.
-    pub fn description(self) -> &'static str {
-        match self {
-            Quirk::EmptyFilter404 => {
-                "answers 404 instead of an empty ListResponse when a filter matches nothing: \
-                 Entra's Test Connection fails and the job can go into quarantine"
-            }
-            Quirk::CaseSensitiveUsername => {
-                "compares userName case-sensitively in filters and the duplicate check: Entra's \
-                 match misses users whose case differs and creates duplicates"
-            }
-            Quirk::RejectCapitalisedOps => {
-                "rejects PATCH ops spelled Add/Replace/Remove with 400: every update and disable \
-                 Entra sends in its default (legacy) mode fails"
-            }
-            Quirk::RejectStringBooleans => {
-                "rejects \"True\"/\"False\" strings for Boolean attributes with 400: Entra's \
-                 legacy disable fails and users are never deprovisioned"
-            }
-            Quirk::PatchIgnored => {
-                "answers PATCH with 200 and the resource but applies nothing: Entra believes \
-                 every update and disable succeeded while nothing changes"
-            }
-            Quirk::IgnoreFilter => {
-                "ignores the filter and lists every resource: Entra matches the wrong user or \
-                 fails with DuplicateTargetEntries"
-            }
-            Quirk::PostReturns200 => {
-                "answers a successful create with 200 instead of 201 Created (RFC 7644 §3.3): \
-                 strict clients and validators treat the create as failed"
-            }
-            Quirk::PostWithoutId => {
-                "leaves id and Location out of the create response: Entra cannot record the \
-                 target id, so later updates and deletes of the object fail"
-            }
-            Quirk::AllowDuplicates => {
-                "accepts a second user with the same userName (or group with the same \
-                 displayName) instead of 409: Entra's next match finds two and fails"
-            }
-            Quirk::NoAuth => {
-                "accepts requests without a valid bearer token: anyone who can reach the \
-                 endpoint can create, change and delete users"
-            }
-            Quirk::RejectScimJson => {
-                "answers 415 to bodies sent as application/scim+json: every create and update \
-                 Entra sends fails"
-            }
-            Quirk::NoValuePaths => {
-                "rejects value paths such as emails[type eq \"work\"].value in PATCH and filters: \
-                 Entra's email updates and member removals fail"
-            }
-            Quirk::NoValuePathUpsert => {
-                "answers 400 noTarget to Add/Replace on emails[type eq \"work\"].value when no \
-                 work email exists: Entra can never add a missing email"
-            }
-            Quirk::DottedKeysLiteral => {
-                "stores path-less PATCH keys such as \"name.givenName\" as literal attribute \
-                 names: names never change and Entra re-sends the update every cycle"
-            }
-            Quirk::IgnoreExcludedAttributes => {
-                "ignores excludedAttributes: groups come back with members when Entra asked \
-                 without them (MultipleEntriesInResponse on large groups)"
-            }
-            Quirk::LegacyRemoveClearsMembers => {
-                "treats Entra's legacy member removal (Remove on members with a value list) as \
-                 remove-all: unassigning one user empties the whole group"
-            }
-            Quirk::ActiveAlwaysTrue => {
-                "cannot soft-delete: accepts active=false but keeps returning active true: \
-                 disabled users keep access and Entra re-sends the disable every cycle"
-            }
-            Quirk::NonScimErrors => {
-                "answers errors with HTML or plain-text bodies instead of SCIM Error JSON: Entra \
-                 logs them as ServiceIncompatible without a usable reason"
-            }
-            Quirk::HtmlContentType => {
-                "serves JSON bodies as text/html: Entra and strict SCIM clients may refuse to \
-                 parse them (ServiceIncompatible)"
-            }
-            Quirk::RequireAcceptHeader => {
-                "answers 406 unless the request sends Accept: application/scim+json: Entra sends \
-                 no Accept header, so Test Connection fails"
-            }
-            Quirk::RequireUserAgent => {
-                "refuses requests without a User-Agent with an HTML 403, as some WAFs do: Entra \
-                 may send none, so Test Connection fails"
-            }
-        }
-    }
+quirks! {
+    EmptyFilter404 => "empty-filter-404",
+        "answers 404 instead of an empty ListResponse when a filter matches nothing: \
+                 Entra's Test Connection fails and the job can go into quarantine";
+    CaseSensitiveUsername => "case-sensitive-username",
+        "compares userName case-sensitively in filters and the duplicate check: Entra's \
+                 match misses users whose case differs and creates duplicates";
+    RejectCapitalisedOps => "reject-capitalised-ops",
+        "rejects PATCH ops spelled Add/Replace/Remove with 400: every update and disable \
+                 Entra sends in its default (legacy) mode fails";
+    RejectStringBooleans => "reject-string-booleans",
+        "rejects \"True\"/\"False\" strings for Boolean attributes with 400: Entra's \
+                 legacy disable fails and users are never deprovisioned";
+    PatchIgnored => "patch-ignored",
+        "answers PATCH with 200 and the resource but applies nothing: Entra believes \
+                 every update and disable succeeded while nothing changes";
+    IgnoreFilter => "ignore-filter",
+        "ignores the filter and lists every resource: Entra matches the wrong user or \
+                 fails with DuplicateTargetEntries";
+    PostReturns200 => "post-returns-200",
+        "answers a successful create with 200 instead of 201 Created (RFC 7644 §3.3): \
+                 strict clients and validators treat the create as failed";
+    PostWithoutId => "post-without-id",
+        "leaves id and Location out of the create response: Entra cannot record the \
+                 target id, so later updates and deletes of the object fail";
+    AllowDuplicates => "allow-duplicates",
+        "accepts a second user with the same userName (or group with the same \
+                 displayName) instead of 409: Entra's next match finds two and fails";
+    NoAuth => "no-auth",
+        "accepts requests without a valid bearer token: anyone who can reach the \
+                 endpoint can create, change and delete users";
+    RejectScimJson => "reject-scim-json",
+        "answers 415 to bodies sent as application/scim+json: every create and update \
+                 Entra sends fails";
+    NoValuePaths => "no-value-paths",
+        "rejects value paths such as emails[type eq \"work\"].value in PATCH and filters: \
+                 Entra's email updates and member removals fail";
+    NoValuePathUpsert => "no-value-path-upsert",
+        "answers 400 noTarget to Add/Replace on emails[type eq \"work\"].value when no \
+                 work email exists: Entra can never add a missing email";
+    DottedKeysLiteral => "dotted-keys-literal",
+        "stores path-less PATCH keys such as \"name.givenName\" as literal attribute \
+                 names: names never change and Entra re-sends the update every cycle";
+    IgnoreExcludedAttributes => "ignore-excluded-attributes",
+        "ignores excludedAttributes: groups come back with members when Entra asked \
+                 without them (MultipleEntriesInResponse on large groups)";
+    LegacyRemoveClearsMembers => "legacy-remove-clears-members",
+        "treats Entra's legacy member removal (Remove on members with a value list) as \
+                 remove-all: unassigning one user empties the whole group";
+    ActiveAlwaysTrue => "active-always-true",
+        "cannot soft-delete: accepts active=false but keeps returning active true: \
+                 disabled users keep access and Entra re-sends the disable every cycle";
+    NonScimErrors => "non-scim-errors",
+        "answers errors with HTML or plain-text bodies instead of SCIM Error JSON: Entra \
+                 logs them as ServiceIncompatible without a usable reason";
+    HtmlContentType => "html-content-type",
+        "serves JSON bodies as text/html: Entra and strict SCIM clients may refuse to \
+                 parse them (ServiceIncompatible)";
+    RequireAcceptHeader => "require-accept-header",
+        "answers 406 unless the request sends Accept: application/scim+json: Entra sends \
+                 no Accept header, so Test Connection fails";
+    RequireUserAgent => "require-user-agent",
+        "refuses requests without a User-Agent with an HTML 403, as some WAFs do: Entra \
+                 may send none, so Test Connection fails";
 }
 
 // Implemented by hand (instead of derived) so `name()` is the single source of the CLI spelling
