@@ -1,6 +1,12 @@
 //! JUnit XML for CI systems: a testsuite per scenario, a testcase per check. Findings are
 //! `<failure>` (with the reason, what Entra does, the hint, the exchange and the snapshot diff);
-//! steps that got no answer are `<error>`; steps that could not be sent are skipped.
+//! steps that got no answer are `<error>`; steps that could not be sent are skipped; warnings pass
+//! with their detail in `<system-out>`.
+//!
+//! JUnit XML has no official schema; the one CI servers validate against is Jenkins' `junit-10.xsd`,
+//! and the output stays inside it (tests/report_junit_schema.rs validates it): skip reasons are the
+//! `<skipped>` element's text, not a `message` attribute, and `<testsuites>` carries no `skipped`
+//! count.
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
@@ -17,16 +23,47 @@ pub fn render(result: &RunResult) -> Result<String, quick_junit::SerializeError>
     for scenario in &result.scenarios {
         report.add_test_suite(suite(scenario));
     }
-    report.to_string()
+    Ok(without_root_skipped_count(report.to_string()?))
+}
+
+/// quick-junit always writes a `skipped` total on `<testsuites>`, an attribute junit-10.xsd does not
+/// allow there; each `<testsuite>` keeps its own count. Only the root start tag is touched, and its
+/// attributes are quick-junit's own numbers and our report name, so the edit cannot hit user text.
+fn without_root_skipped_count(xml: String) -> String {
+    let Some(start) = xml.find("<testsuites") else {
+        return xml;
+    };
+    let Some(end) = xml[start..].find('>').map(|offset| start + offset) else {
+        return xml;
+    };
+    let Some(attribute) = xml[start..end]
+        .find(" skipped=\"")
+        .map(|offset| start + offset)
+    else {
+        return xml;
+    };
+    let value_start = attribute + " skipped=\"".len();
+    let Some(value_end) = xml[value_start..end]
+        .find('"')
+        .map(|offset| value_start + offset + 1)
+    else {
+        return xml;
+    };
+    format!("{}{}", &xml[..attribute], &xml[value_end..])
+}
+
+/// A skipped case whose reason is the element's text.
+fn skipped(reason: &str) -> TestCaseStatus {
+    let mut status = TestCaseStatus::skipped();
+    status.set_description(reason);
+    status
 }
 
 fn suite(scenario: &ScenarioResult) -> TestSuite {
     let mut suite = TestSuite::new(scenario.name.as_str());
     suite.set_time(scenario.duration);
     if let Some(reason) = &scenario.skipped {
-        let mut status = TestCaseStatus::skipped();
-        status.set_message(reason.as_str());
-        let mut case = TestCase::new(scenario.name.as_str(), status);
+        let mut case = TestCase::new(scenario.name.as_str(), skipped(reason));
         case.set_classname(scenario.name.as_str());
         suite.add_test_case(case);
     }
@@ -55,9 +92,7 @@ fn step_cases(scenario: &ScenarioResult, step: &StepResult) -> Vec<TestCase> {
     let mut cases = Vec::new();
     match &step.status {
         StepStatus::Skipped { reason } | StepStatus::NotRun { reason } => {
-            let mut status = TestCaseStatus::skipped();
-            status.set_message(reason.as_str());
-            let mut case = TestCase::new(step.name.as_str(), status);
+            let mut case = TestCase::new(step.name.as_str(), skipped(reason));
             case.set_classname(classname.as_str());
             cases.push(case);
         }
@@ -79,6 +114,9 @@ fn step_cases(scenario: &ScenarioResult, step: &StepResult) -> Vec<TestCase> {
     for check in &step.checks {
         let mut case = TestCase::new(check.id.as_str(), check_status(check, &exchange));
         case.set_classname(classname.as_str());
+        if check.outcome == Outcome::Warn {
+            case.set_system_out(format!("warning: {}\n{}", check.title, finding_text(check)));
+        }
         cases.push(case);
     }
     if let Some(snapshot) = &step.snapshot {
@@ -131,33 +169,37 @@ fn step_cases(scenario: &ScenarioResult, step: &StepResult) -> Vec<TestCase> {
 fn check_status(check: &CheckResult, exchange: &str) -> TestCaseStatus {
     match check.outcome {
         Outcome::Pass => TestCaseStatus::success(),
-        // A warning does not fail the build; it is reported as a passing case with the detail.
+        // A warning does not fail the build: a passing case, its detail in `<system-out>`.
         Outcome::Warn => TestCaseStatus::success(),
-        Outcome::Skip => {
-            let mut status = TestCaseStatus::skipped();
-            status.set_message(check.details.join("; "));
-            status
-        }
+        Outcome::Skip => skipped(&check.details.join("; ")),
         Outcome::Fail => {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
             status.set_message(format!("{}: {}", check.title, check.details.join("; ")));
             status.set_type(check.requirement.as_str());
-            let mut description = String::new();
-            for detail in &check.details {
-                description.push_str(&format!("{detail}\n"));
-            }
-            if let Some(impact) = &check.impact {
-                description.push_str(&format!("Entra: {impact}\n"));
-            }
-            if let Some(hint) = &check.hint {
-                description.push_str(&format!("hint: {hint}\n"));
-            }
-            description.push_str(&format!("requirement: {}\n", check.requirement));
-            description.push_str(&format!("defined at: {}\n\n{exchange}", check.defined_at));
-            status.set_description(description);
+            status.set_description(format!(
+                "{}defined at: {}\n\n{exchange}",
+                finding_text(check),
+                check.defined_at
+            ));
             status
         }
     }
+}
+
+/// The details, what Entra does, the hint and the requirement, one per line.
+fn finding_text(check: &CheckResult) -> String {
+    let mut text = String::new();
+    for detail in &check.details {
+        text.push_str(&format!("{detail}\n"));
+    }
+    if let Some(impact) = &check.impact {
+        text.push_str(&format!("Entra: {impact}\n"));
+    }
+    if let Some(hint) = &check.hint {
+        text.push_str(&format!("hint: {hint}\n"));
+    }
+    text.push_str(&format!("requirement: {}\n", check.requirement));
+    text
 }
 
 fn exchange_text(exchange: &Exchange) -> String {
@@ -173,4 +215,29 @@ fn exchange_text(exchange: &Exchange) -> String {
         ));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_root_skipped_count;
+
+    #[test]
+    fn only_the_root_loses_its_skipped_count() {
+        let xml = concat!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n",
+            "<testsuites name=\"scim-harness\" tests=\"3\" skipped=\"1\" failures=\"0\" errors=\"0\">\n",
+            "    <testsuite name=\"a\" tests=\"3\" skipped=\"1\" errors=\"0\" failures=\"0\">\n",
+        );
+        let stripped = without_root_skipped_count(xml.to_string());
+        assert!(stripped.contains(
+            "<testsuites name=\"scim-harness\" tests=\"3\" failures=\"0\" errors=\"0\">"
+        ));
+        assert!(stripped.contains("<testsuite name=\"a\" tests=\"3\" skipped=\"1\""));
+    }
+
+    #[test]
+    fn a_root_without_the_count_is_left_alone() {
+        let xml = "<testsuites name=\"x\" tests=\"0\">\n<testsuite skipped=\"2\"/>";
+        assert_eq!(without_root_skipped_count(xml.to_string()), xml);
+    }
 }
