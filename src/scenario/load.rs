@@ -12,7 +12,8 @@ use serde_saphyr::Spanned;
 use super::error::{ScenarioError, closest};
 use super::model::{
     Assertion, Auth, Body, Capture, CaptureSource, Expectation, Feature, JsonType, ListAssertion,
-    Location, Method, RequestSpec, Scenario, Severity, SnapshotSpec, Step, ValueCheck, VarDef,
+    Location, Method, RequestSpec, Scenario, Severity, SnapshotSpec, Step, TransportCheck,
+    ValueCheck, VarDef,
 };
 use super::raw::{Node, RawExpectation, RawList, RawRequest, RawScenario, RawStep};
 use super::template::{GUID, JsonPart, JsonTemplate, Template, is_variable_name};
@@ -33,7 +34,7 @@ const MAX_YAML_DEPTH: usize = 32;
 const BUILTIN_VARS: [&str; 2] = ["run.prefix", "run.id"];
 
 const ASSERTION_KEYS: &str =
-    "status, list, filter_honoured, resource, scim_error, attributes, json, headers";
+    "status, list, filter_honoured, resource, scim_error, attributes, json, headers, transport";
 const CHECK_KEYS: [&str; 8] = [
     "equals",
     "equals_ignore_case",
@@ -690,6 +691,21 @@ impl Loader<'_> {
                     check: self.value_check(check, scope)?,
                 });
             }
+        }
+        if let Some(word) = &raw.transport {
+            let Some(check) = TransportCheck::ALL
+                .into_iter()
+                .find(|check| check.name() == word.value)
+            else {
+                let names: Vec<&str> = TransportCheck::ALL.iter().map(|c| c.name()).collect();
+                return Err(self
+                    .error(
+                        self.at(word),
+                        format!("unknown transport check `{}`", word.value),
+                    )
+                    .with_hint(did_you_mean(&word.value, &names, "transport checks are")));
+            };
+            assertions.push(Assertion::Transport(check));
         }
         if assertions.is_empty() {
             return Err(self

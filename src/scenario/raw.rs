@@ -83,6 +83,7 @@ pub(crate) struct RawExpectation {
     pub attributes: Option<OrderedMap<Spanned<Node>>>,
     pub json: Option<OrderedMap<Spanned<Node>>>,
     pub headers: Option<OrderedMap<Spanned<Node>>>,
+    pub transport: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
