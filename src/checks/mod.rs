@@ -65,6 +65,7 @@ pub fn evaluate(expectation: &Expectation, observed: &Observed<'_>, vars: &Vars)
         .collect();
     let outcome = if !details.is_empty() {
         match expectation.severity {
+            Severity::Fail if tolerated(expectation, observed, vars) => Outcome::Warn,
             Severity::Fail => Outcome::Fail,
             Severity::Warn => Outcome::Warn,
         }
@@ -88,6 +89,15 @@ pub fn evaluate(expectation: &Expectation, observed: &Observed<'_>, vars: &Vars)
         hint: expectation.hint.clone(),
         defined_at: expectation.location.to_string(),
     }
+}
+
+/// Whether the response meets every `warn_if` assertion of a broken check, which makes it a
+/// warning.
+fn tolerated(expectation: &Expectation, observed: &Observed<'_>, vars: &Vars) -> bool {
+    !expectation.warn_if.is_empty()
+        && expectation.warn_if.iter().all(|assertion| {
+            assertions::check(assertion, observed, vars).is_ok_and(|broken| broken.is_empty())
+        })
 }
 
 /// A short, single-line rendering of a JSON value for failure details.

@@ -15,7 +15,9 @@ use super::model::{
     Location, Method, RequestSpec, Scenario, Severity, SnapshotSpec, Step, TransportCheck,
     ValueCheck, VarDef,
 };
-use super::raw::{Node, RawExpectation, RawList, RawRequest, RawScenario, RawStep};
+use super::raw::{
+    AssertionFields, Node, RawExpectation, RawList, RawRequest, RawScenario, RawStep,
+};
 use super::template::{GUID, JsonPart, JsonTemplate, Template, is_variable_name};
 
 /// Scenario files larger than this are refused before parsing.
@@ -630,21 +632,62 @@ impl Loader<'_> {
                 }
             },
         };
+        let assertions = self.assertions(&raw.assertion_fields(), scope)?;
+        if assertions.is_empty() {
+            return Err(self
+                .error(location, format!("the check `{id}` asserts nothing"))
+                .with_hint(format!("add at least one of: {ASSERTION_KEYS}")));
+        }
+        let warn_if = match &raw.warn_if {
+            None => Vec::new(),
+            Some(tolerated) => {
+                if severity == Severity::Warn {
+                    return Err(self
+                        .error(self.at(tolerated), "`warn_if` on a check that only warns")
+                        .with_hint("`warn_if` turns a failing check into a warning; drop it, or drop `severity: warn`"));
+                }
+                let assertions = self.assertions(&tolerated.value.assertion_fields(), scope)?;
+                if assertions.is_empty() {
+                    return Err(self
+                        .error(self.at(tolerated), "`warn_if` asserts nothing")
+                        .with_hint(format!("add at least one of: {ASSERTION_KEYS}")));
+                }
+                assertions
+            }
+        };
+        Ok(Expectation {
+            id: id.clone(),
+            title: raw.title.clone(),
+            requirement: raw.requirement.clone(),
+            severity,
+            impact: raw.impact.clone(),
+            hint: raw.hint.clone(),
+            assertions,
+            warn_if,
+            location,
+        })
+    }
+
+    fn assertions(
+        &self,
+        fields: &AssertionFields<'_>,
+        scope: &Scope,
+    ) -> Result<Vec<Assertion>, ScenarioError> {
         let mut assertions = Vec::new();
-        if let Some(status) = &raw.status {
+        if let Some(status) = &fields.status {
             assertions.push(Assertion::Status(self.status(status)?));
         }
-        if let Some(list) = &raw.list {
+        if let Some(list) = &fields.list {
             assertions.push(Assertion::List(self.list(list, scope)?));
         }
         for (key, flag, assertion) in [
             (
                 "filter_honoured",
-                &raw.filter_honoured,
+                &fields.filter_honoured,
                 Assertion::FilterHonoured,
             ),
-            ("resource", &raw.resource, Assertion::Resource),
-            ("scim_error", &raw.scim_error, Assertion::ScimError),
+            ("resource", &fields.resource, Assertion::Resource),
+            ("scim_error", &fields.scim_error, Assertion::ScimError),
         ] {
             if let Some(flag) = flag {
                 if !flag.value {
@@ -655,7 +698,7 @@ impl Loader<'_> {
                 assertions.push(assertion);
             }
         }
-        if let Some(attributes) = &raw.attributes {
+        if let Some(attributes) = &fields.attributes {
             for (path, check) in &attributes.0 {
                 if path.value.trim().is_empty() {
                     return Err(self.error(self.at(path), "empty SCIM attribute path"));
@@ -666,7 +709,7 @@ impl Loader<'_> {
                 });
             }
         }
-        if let Some(json) = &raw.json {
+        if let Some(json) = &fields.json {
             for (pointer, check) in &json.0 {
                 check_pointer(&pointer.value).map_err(|problem| {
                     self.error(
@@ -683,7 +726,7 @@ impl Loader<'_> {
                 });
             }
         }
-        if let Some(headers) = &raw.headers {
+        if let Some(headers) = &fields.headers {
             for (name, check) in &headers.0 {
                 self.check_header_name(name)?;
                 assertions.push(Assertion::Header {
@@ -692,7 +735,7 @@ impl Loader<'_> {
                 });
             }
         }
-        if let Some(word) = &raw.transport {
+        if let Some(word) = &fields.transport {
             let Some(check) = TransportCheck::ALL
                 .into_iter()
                 .find(|check| check.name() == word.value)
@@ -707,21 +750,7 @@ impl Loader<'_> {
             };
             assertions.push(Assertion::Transport(check));
         }
-        if assertions.is_empty() {
-            return Err(self
-                .error(location, format!("the check `{id}` asserts nothing"))
-                .with_hint(format!("add at least one of: {ASSERTION_KEYS}")));
-        }
-        Ok(Expectation {
-            id: id.clone(),
-            title: raw.title.clone(),
-            requirement: raw.requirement.clone(),
-            severity,
-            impact: raw.impact.clone(),
-            hint: raw.hint.clone(),
-            assertions,
-            location,
-        })
+        Ok(assertions)
     }
 
     fn status(&self, node: &Spanned<Node>) -> Result<Vec<u16>, ScenarioError> {

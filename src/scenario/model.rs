@@ -209,6 +209,9 @@ pub struct Expectation {
     /// How to fix it.
     pub hint: Option<String>,
     pub assertions: Vec<Assertion>,
+    /// `warn_if`: when the assertions break but the response meets all of these, the check is a
+    /// warning, not a failure (an RFC-mandated answer Entra copes with). Empty: none.
+    pub warn_if: Vec<Assertion>,
     pub location: Location,
 }
 
