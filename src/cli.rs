@@ -357,7 +357,8 @@ pub struct ImportLogArgs {
     #[arg(long, default_value = "entra", value_name = "NAME")]
     pub profile: String,
 
-    /// The app's attribute mapping instead of the profile's: a YAML list of {source, target},
+    /// The app's attribute mapping instead of the profile's (docs/mapping-format.md; a list of
+    /// {source, target} is enough here),
     /// e.g. `- {source: mail, target: 'emails[type eq "work"].value'}`.
     #[arg(long, value_name = "FILE")]
     pub mapping: Option<PathBuf>,

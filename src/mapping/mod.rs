@@ -1,7 +1,7 @@
 //! Attribute mappings: the table an admin sees under Attribute Mapping in Entra (target attribute,
 //! source value, matching attribute with its precedence). `import-log` reads them to turn a log's
-//! modified properties into SCIM paths; `run --mapping` generates the scenario Entra's traffic for
-//! one user would be under that mapping ([`scenario`]). The file format is in [`file`] and
+//! modified properties into SCIM paths; `run --mapping` generates from it the traffic Entra would
+//! send for one user ([`self::scenario`]). The file format is in [`self::file`] and
 //! docs/mapping-format.md. Pure: no I/O beyond reading the mapping file.
 
 pub mod file;

@@ -61,7 +61,7 @@ fn build(
         {
             continue;
         }
-        match plan(attribute, planned.len())? {
+        match plan(attribute, planned.len(), &file_location)? {
             Plan::Use(mut plan) => {
                 // Slugs name variables, steps and checks: two targets may not share one.
                 if planned.iter().any(|p| p.slug == plan.slug) {
@@ -131,7 +131,14 @@ fn build(
     let (document, locations) = builder.document(mapping, &not_exercised);
     let text = serde_json::to_string_pretty(&document).unwrap_or_default();
     let display = mapping.file.as_deref().unwrap_or(SCENARIO_NAME);
-    let mut scenario = load_str(display, &text, options)?;
+    // Every user-given text reaches the document escaped, so a load error is the harness's own.
+    let mut scenario = load_str(display, &text, options).map_err(|error| {
+        ScenarioError::new(format!(
+            "the scenario generated from {} does not load: {}",
+            mapping.name, error.message
+        ))
+        .with_hint("this is a bug in scim-harness; please report it with the mapping file")
+    })?;
     relocate(&mut scenario, &locations, &file_location);
     Ok(MappingScenario {
         scenario,
@@ -232,14 +239,13 @@ enum Plan<'m> {
     Skip(String),
 }
 
-fn plan(attribute: &AttributeMapping, index: usize) -> Result<Plan<'_>, ScenarioError> {
+fn plan<'m>(
+    attribute: &'m AttributeMapping,
+    index: usize,
+    file_location: &Location,
+) -> Result<Plan<'m>, ScenarioError> {
     let target = attribute.target.as_str();
-    let fallback = Location {
-        file: SCENARIO_NAME.into(),
-        line: 0,
-        column: 0,
-    };
-    let fail = |message: String| error_at(attribute, &fallback, message);
+    let fail = |message: String| error_at(attribute, file_location, message);
     let path = PatchPath::parse(target).map_err(|e| {
         fail(format!("`{target}` is not a SCIM attribute path: {}", e.message))
             .with_hint(r#"targets are written as Entra shows them: `userName`, `name.givenName`, `emails[type eq "work"].value`, `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department`"#)
@@ -412,7 +418,8 @@ fn new_planned<'m>(
                 Kind::Active | Kind::Boolean => {
                     parse_string_boolean(constant).map_or_else(|| json!(constant), Value::Bool)
                 }
-                _ => json!(constant),
+                // Constants are sent as they are: `{{` is not a variable here.
+                _ => json!(constant.replace("{{", r#"{{"{{"}}"#)),
             };
             [value.clone(), value.clone(), value]
         }
@@ -1330,6 +1337,18 @@ mod tests {
             body["urn:ietf:params:scim:schemas:extension:Contoso:2.0:User"]["costCenter"],
             "scimh-test cost-center"
         );
+    }
+
+    #[test]
+    fn constants_with_braces_are_sent_as_written() {
+        let scenario = generated(
+            &file(
+                "- {source: upn, target: userName}\n- {constant: '{{not a var}}', target: title}\n",
+            ),
+            &both(),
+        )
+        .scenario;
+        assert_eq!(body(&scenario, "create-user")["title"], "{{not a var}}");
     }
 
     #[test]
