@@ -710,6 +710,29 @@ impl Builder<'_, '_> {
                 push(&mut steps, disable(dialect), self.location(active));
                 push(&mut steps, disabled_get(dialect), self.location(active));
             }
+            // The lookup uses the value the user has now: the updates may have changed it.
+            let stage = match (primary.updated, self.dialects.last()) {
+                (true, Some(&last)) => stage_of(last),
+                _ => 0,
+            };
+            push(
+                &mut steps,
+                self.lookup(
+                    "match-disabled",
+                    "Entra's lookup still finds the disabled user",
+                    primary,
+                    template_text(primary, stage),
+                    check(
+                        "deprovision.still-matchable",
+                        "The disabled user is still found by the matching attribute",
+                        "R13, RFC 7643 §4.1.1",
+                        "Entra does not find the disabled user, creates it again (409) or loses track of it, and re-enabling it later fails.",
+                        "Keep disabled users in filter results; active false is not a delete.",
+                        json!({"status": 200, "list": {"total": 1, "contains": ["{{user_id}}"]}, "filter_honoured": true}),
+                    ),
+                ),
+                self.location(primary),
+            );
         }
         push(&mut steps, delete_step(), self.file_location.clone());
         push(&mut steps, deleted_get(), self.file_location.clone());
@@ -1209,6 +1232,12 @@ mod tests {
             body(&scenario, "disable-legacy")["Operations"],
             json!([{"op": "Replace", "path": "active", "value": "False"}])
         );
+        let (_, lookup) = &step(&scenario, "match-disabled").request.query[0];
+        assert_eq!(
+            lookup.render(&vars(&scenario)).unwrap(),
+            "userName eq \"scimh-test.user.new2@contoso.example\"",
+            "the disabled user is looked up by its userName after both updates"
+        );
         let legacy_only = generated(&Mapping::insite_lms(), &[Dialect::Legacy]).scenario;
         assert!(!names(&legacy_only).iter().any(|n| n.contains("compliant")));
         assert!(!names(&legacy_only).contains(&"reenable-legacy"));
@@ -1349,6 +1378,74 @@ mod tests {
         )
         .scenario;
         assert_eq!(body(&scenario, "create-user")["title"], "{{not a var}}");
+    }
+
+    const TARGETS: [&str; 22] = [
+        "userName",
+        "externalId",
+        "active",
+        "displayName",
+        "name.givenName",
+        "name",
+        "id",
+        "password",
+        "roles",
+        r#"emails[type eq "work"].value"#,
+        r#"emails[type eq "home"].primary"#,
+        r#"phoneNumbers[type eq "fax"].value"#,
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+        "urn:ietf:params:scim:schemas:extension:Contoso:2.0:User:costCenter",
+        "usrName",
+        r#"addresses[type eq "work"].postalCode"#,
+        "locale",
+        "timezone",
+        "profileUrl",
+        r#"emails[value eq "x"].type"#,
+        "meta.created",
+    ];
+
+    proptest::proptest! {
+        /// Any mapping of these rows either generates a scenario that loads or is an error that
+        /// says where; nothing panics.
+        #[test]
+        fn mappings_generate_or_explain(
+            rows in proptest::collection::vec(
+                (0..TARGETS.len(), 0..3usize, proptest::bool::ANY, 0..3u32, "[a-z{} ]{0,6}"),
+                0..10,
+            ),
+            legacy in proptest::bool::ANY,
+        ) {
+            let mut text = String::new();
+            for (target, kind, matching, precedence, constant) in rows {
+                let source = match kind {
+                    0 => "source: attr".to_string(),
+                    1 => format!("constant: '{constant}'"),
+                    _ => "expression: 'Join(\" \", [a], [b])'".to_string(),
+                };
+                let matching = if matching {
+                    format!(", matching: true, precedence: {}", precedence + 1)
+                } else {
+                    String::new()
+                };
+                text.push_str(&format!("- {{target: '{}', {source}{matching}}}\n", TARGETS[target]));
+            }
+            let dialects = if legacy { vec![Dialect::Legacy] } else { both() };
+            if let Ok(mapping) = Mapping::from_yaml("m.yaml", &text) {
+                match generate(&mapping, &dialects, &LoadOptions::default()) {
+                    Ok(generated) => {
+                        proptest::prop_assert!(generated.scenario.steps.iter().any(|s| s.name == "create-user"));
+                    }
+                    Err(error) => {
+                        proptest::prop_assert!(
+                            !error.message.contains("does not load"),
+                            "{error}\n{text}"
+                        );
+                        proptest::prop_assert!(error.location.is_some(), "{error}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
