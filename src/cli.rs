@@ -80,6 +80,13 @@ pub struct RunArgs {
     #[arg(long, default_value = "entra", value_name = "NAME")]
     pub profile: String,
 
+    /// Your app's attribute mapping (docs/mapping-format.md): runs the scenario `mapping`
+    /// generated from it instead of the profile's suite (plus any SCENARIO named). --profile
+    /// still picks the PATCH dialect(s): entra both, entra-legacy and insite-lms legacy,
+    /// entra-compliant compliant.
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+
     /// Where snapshot baselines live.
     #[arg(long, default_value = "snapshots", value_name = "DIR")]
     pub snapshots: PathBuf,
@@ -350,7 +357,8 @@ pub struct ImportLogArgs {
     #[arg(long, default_value = "entra", value_name = "NAME")]
     pub profile: String,
 
-    /// The app's attribute mapping instead of the profile's: a YAML list of {source, target},
+    /// The app's attribute mapping instead of the profile's (docs/mapping-format.md; a list of
+    /// {source, target} is enough here),
     /// e.g. `- {source: mail, target: 'emails[type eq "work"].value'}`.
     #[arg(long, value_name = "FILE")]
     pub mapping: Option<PathBuf>,

@@ -9,8 +9,10 @@
 //! - [`run`]: the only layer that talks to a SCIM endpoint (HTTP, variables, cleanup ledger).
 //! - [`gate`]: the CI policy over a finished run (selection, severity, known findings).
 //! - [`checks`] and [`snapshot`]: judge one exchange; pure apart from snapshot files.
-//! - [`scenario`]: pure loading and validation of scenario files.
 //! - [`import`]: pure reading of Entra provisioning log exports into scenario files.
+//! - [`mapping`]: attribute mappings (Entra's Attribute Mapping table) and the scenario one
+//!   generates for `run --mapping`.
+//! - [`scenario`]: pure loading and validation of scenario files.
 //! - [`server`]: the embedded reference SCIM server.
 //! - [`scim`]: the SCIM model (schemas, filters, PATCH paths) shared by the checks and the server.
 
@@ -21,6 +23,7 @@ pub mod exit;
 pub mod gate;
 pub mod import;
 pub mod load;
+pub mod mapping;
 pub mod report;
 pub mod run;
 pub mod scenario;

@@ -288,7 +288,6 @@ fn mistakes_are_usage_errors_with_the_reason() {
         .arg(&bad_mapping)
         .assert()
         .code(2)
-        .stderr(predicate::str::contains(
-            "is not a list of {source, target}",
-        ));
+        .stderr(predicate::str::contains("missing required key `target`"))
+        .stderr(predicate::str::contains("mapping.yaml:1:4"));
 }

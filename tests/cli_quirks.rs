@@ -101,3 +101,64 @@ fn a_clean_server_passes_every_scenario_used_here() {
     assert_eq!(server.count("Users"), 0);
     assert_eq!(server.count("Groups"), 0);
 }
+
+/// A Replace on `emails[type eq "work"].value` when the user has no work email: an upsert passes,
+/// 400 noTarget (what RFC 7644 §3.5.2.3 mandates; Entra sends Add in exactly that case) only
+/// warns, with the hint, in each dialect; any other answer fails.
+#[test]
+fn replace_on_a_missing_work_email_warns_on_no_target_and_fails_otherwise() {
+    for (profile, check_id) in [
+        ("entra-legacy", "users.value-path-replace-upsert"),
+        (
+            "entra-compliant",
+            "users.value-path-replace-upsert-compliant",
+        ),
+    ] {
+        let server = TestServer::start(&[Quirk::NoValuePathUpsert]);
+        let output = run_against(&server)
+            .args(["entra-users", "--profile", profile])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.contains(&format!("! warn {check_id}:")), "{stdout}");
+        assert!(
+            stdout.contains("hint: RFC 7644 §3.5.2.3 mandates 400 noTarget"),
+            "{stdout}"
+        );
+        assert!(!stdout.contains(&format!("✗ fail {check_id}:")), "{stdout}");
+
+        let server = TestServer::start(&[Quirk::NoValuePaths]);
+        let output = run_against(&server)
+            .args(["entra-users", "--profile", profile])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            stdout.contains(&format!("✗ fail {check_id}:")),
+            "400 invalidPath is no noTarget:\n{stdout}"
+        );
+        assert_eq!(server.count("Users"), 0);
+    }
+}
+
+/// The same step against the reference server, which upserts, passes in both dialects.
+#[test]
+fn replace_on_a_missing_work_email_passes_when_the_server_upserts() {
+    let server = TestServer::start(&[]);
+    let output = run_against(&server)
+        .args([
+            "entra-users",
+            "--profile",
+            "entra-compliant",
+            "--fail-on",
+            "warn",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("PASS  12 replace-missing-work-email-compliant"),
+        "{stdout}"
+    );
+}

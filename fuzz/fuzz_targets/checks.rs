@@ -71,6 +71,7 @@ fuzz_target!(|data: &[u8]| {
         headers: &headers,
         body_text: &body_text,
         body: parsed.as_ref(),
+        transport: None,
     };
     for expectation in expectations() {
         let _ = evaluate(expectation, &observed, &vars);

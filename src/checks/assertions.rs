@@ -40,6 +40,7 @@ pub(super) fn check(
             let found: Vec<&Value> = found.iter().collect();
             value_check(&format!("header {name}"), &found, check, vars)
         }
+        Assertion::Transport(check) => super::transport::check(*check, observed.transport),
     }
 }
 

@@ -261,6 +261,7 @@ mod tests {
             headers,
             body_text: text,
             body,
+            transport: None,
         }
     }
 

@@ -7,14 +7,16 @@
 
 mod assertions;
 mod builtin;
+mod transport;
 
 use serde_json::Value;
 
 use crate::run::result::{CheckResult, Outcome};
-use crate::scenario::model::{Expectation, Severity};
+use crate::scenario::model::{Assertion, Expectation, Severity};
 use crate::scenario::template::Vars;
 
 pub use builtin::{BUILT_IN_IDS, built_in_checks, rate_limited};
+pub use transport::{Probed, TransportFacts};
 
 /// A response as the checks see it.
 #[derive(Debug, Clone, Copy)]
@@ -29,6 +31,8 @@ pub struct Observed<'a> {
     pub body_text: &'a str,
     /// The body parsed as JSON, when it is JSON.
     pub body: Option<&'a Value>,
+    /// The https connection, probed for steps with `transport:` checks.
+    pub transport: Option<&'a TransportFacts>,
 }
 
 impl Observed<'_> {
@@ -50,14 +54,27 @@ pub fn evaluate(expectation: &Expectation, observed: &Observed<'_>, vars: &Vars)
             Err(reason) => unevaluable.push(reason),
         }
     }
+    // `--insecure`: a certificate nobody verified is worth a warning, never a pass.
+    let not_verified: Vec<String> = expectation
+        .assertions
+        .iter()
+        .filter_map(|assertion| match assertion {
+            Assertion::Transport(check) => transport::not_verified(*check, observed.transport),
+            _ => None,
+        })
+        .collect();
     let outcome = if !details.is_empty() {
         match expectation.severity {
+            Severity::Fail if tolerated(expectation, observed, vars) => Outcome::Warn,
             Severity::Fail => Outcome::Fail,
             Severity::Warn => Outcome::Warn,
         }
     } else if !unevaluable.is_empty() {
         details = unevaluable;
         Outcome::Skip
+    } else if !not_verified.is_empty() {
+        details = not_verified;
+        Outcome::Warn
     } else {
         Outcome::Pass
     };
@@ -72,6 +89,15 @@ pub fn evaluate(expectation: &Expectation, observed: &Observed<'_>, vars: &Vars)
         hint: expectation.hint.clone(),
         defined_at: expectation.location.to_string(),
     }
+}
+
+/// Whether the response meets every `warn_if` assertion of a broken check, which makes it a
+/// warning.
+fn tolerated(expectation: &Expectation, observed: &Observed<'_>, vars: &Vars) -> bool {
+    !expectation.warn_if.is_empty()
+        && expectation.warn_if.iter().all(|assertion| {
+            assertions::check(assertion, observed, vars).is_ok_and(|broken| broken.is_empty())
+        })
 }
 
 /// A short, single-line rendering of a JSON value for failure details.

@@ -24,11 +24,7 @@ pub fn import_log(args: ImportLogArgs) -> anyhow::Result<u8> {
         ))
     })?;
     let mapping = match &args.mapping {
-        Some(path) => {
-            let text = read_text(path, "mapping file")?;
-            Mapping::from_yaml(&path.display().to_string(), &text)
-                .map_err(|e| UsageError(e.to_string()))?
-        }
+        Some(path) => Mapping::load_file(path)?,
         None => profile_mapping,
     };
     let log = read_log(&args.file)?;

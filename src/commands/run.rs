@@ -13,6 +13,8 @@ use crate::checks::BUILT_IN_IDS;
 use crate::cli::{OutputFormat, RunArgs};
 use crate::exit;
 use crate::gate::{Expectations, Verdict};
+use crate::mapping::scenario::SCENARIO_NAME;
+use crate::mapping::{self, Dialect, Mapping};
 use crate::report::terminal::TerminalReporter;
 use crate::report::{github, har, html, json, junit};
 use crate::run::result::{RunResult, TargetInfo};
@@ -311,17 +313,46 @@ fn select_scenarios(
 }
 
 fn load_scenarios(args: &RunArgs) -> anyhow::Result<Vec<Scenario>> {
-    if args.scenarios.is_empty() {
+    if args.scenarios.is_empty() || args.mapping.is_some() {
         check_profile(&args.profile)?;
     }
     let options = LoadOptions {
         extra_vars: args.vars.iter().map(|(name, _)| name.clone()).collect(),
     };
-    let scenarios = scenario::resolve(&args.scenarios, &args.profile, &options)?;
-    if scenarios.is_empty() {
-        return Err(UsageError(format!("profile `{}` has no scenarios", args.profile)).into());
+    let Some(path) = &args.mapping else {
+        let scenarios = scenario::resolve(&args.scenarios, &args.profile, &options)?;
+        if scenarios.is_empty() {
+            return Err(UsageError(format!("profile `{}` has no scenarios", args.profile)).into());
+        }
+        return Ok(scenarios);
+    };
+    let mapping = Mapping::load_file(path)?;
+    let generated = mapping::scenario::generate(&mapping, &dialects(&args.profile), &options)?;
+    for line in &generated.not_exercised {
+        eprintln!("note: {line}");
+    }
+    let mut scenarios = vec![generated.scenario];
+    if !args.scenarios.is_empty() {
+        let named = scenario::resolve(&args.scenarios, &args.profile, &options)?;
+        if let Some(clash) = named.iter().find(|s| s.name == SCENARIO_NAME) {
+            return Err(UsageError(format!(
+                "{} is named `{SCENARIO_NAME}`, the name of the scenario --mapping generates; give it another `name:`",
+                clash.source
+            ))
+            .into());
+        }
+        scenarios.extend(named);
     }
     Ok(scenarios)
+}
+
+/// The PATCH dialects Entra uses under a profile, for the scenario --mapping generates.
+fn dialects(profile: &str) -> Vec<Dialect> {
+    match profile {
+        "entra-legacy" | "insite-lms" => vec![Dialect::Legacy],
+        "entra-compliant" => vec![Dialect::Compliant],
+        _ => vec![Dialect::Legacy, Dialect::Compliant],
+    }
 }
 
 /// A profile is known when a built-in scenario belongs to it.

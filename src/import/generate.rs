@@ -9,21 +9,13 @@ use std::collections::HashMap;
 use serde_json::{Map, Value, json};
 
 use super::entry::{LogEntry, Operation, Status};
-use super::mapping::{ENTERPRISE_URN, Mapping, Resolved};
 use super::reason::{self, Reason};
 use super::yaml::YamlWriter;
+use crate::mapping::{Dialect, Mapping, Resolved};
+use crate::scim::SCHEMA_ENTERPRISE_USER as ENTERPRISE_URN;
 
 const SCHEMA_USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const SCHEMA_PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-
-/// How Entra writes PATCH requests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    /// The default for custom apps: `"op": "Replace"`, `active` as the string `"False"`.
-    Legacy,
-    /// With the `aadOptscim062020` flag: `"op": "replace"`, `active` as the boolean `false`.
-    Compliant,
-}
 
 impl Dialect {
     fn op(self, op: &str) -> String {

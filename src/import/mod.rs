@@ -5,20 +5,19 @@
 //! Exports read (entra-reference §6): Graph `provisioningObjectSummary` JSON (v1.0 and beta
 //! names), the portal's JSON download (a plain array) and its three-file CSV download. Modified
 //! properties are mapped to SCIM attributes through the profile's attribute mapping or a
-//! `--mapping` file.
+//! `--mapping` file ([`crate::mapping`]).
 
 mod csv;
 mod entry;
 mod generate;
 mod json;
-mod mapping;
 mod reason;
 mod yaml;
 
+pub use crate::mapping::{AttributeMapping, Dialect, Mapping};
 pub use csv::{CsvFiles, SiblingNames, sibling_names};
 pub use entry::{Identity, LogEntry, ModifiedProperty, Operation, ProvisioningStep, Status};
-pub use generate::{Dialect, GenerateError, ImportOptions, Imported};
-pub use mapping::{AttributeMapping, Mapping};
+pub use generate::{GenerateError, ImportOptions, Imported};
 
 /// Why a log could not be imported.
 #[derive(Debug, thiserror::Error)]
@@ -27,8 +26,6 @@ pub enum ImportError {
     Json(String),
     #[error("not a provisioning log export in CSV: {0}")]
     Csv(String),
-    #[error("the mapping file {file} is not a list of {{source, target}}: {message}")]
-    Mapping { file: String, message: String },
     #[error(transparent)]
     Generate(#[from] GenerateError),
 }

@@ -1,5 +1,6 @@
 //! Optional features a scenario `requires`: probed once per run, so a server without groups or
-//! without manager support gets those scenarios skipped with the reason instead of failed.
+//! without manager support (or a target that is not https) gets those scenarios skipped with the
+//! reason instead of failed.
 
 use std::collections::HashMap;
 
@@ -66,6 +67,16 @@ async fn probe(feature: Feature, config: &RunConfig) -> Result<(), String> {
             }
             _ => Ok(()),
         },
+        Feature::Https => {
+            if config.target.base_url.starts_with("https://") {
+                Ok(())
+            } else {
+                Err(format!(
+                    "the target is not https ({}): Entra calls only https endpoints with TLS 1.2 (R1), so TLS and the certificate are checked on https targets",
+                    config.target.base_url
+                ))
+            }
+        }
         Feature::Manager => {
             let path = format!("/Schemas/{SCHEMA_ENTERPRISE_USER}");
             match get(config, &path).await {

@@ -33,7 +33,15 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use tokio::net::TcpStream;
 use tower_service::Service;
 
-use crate::checks::excerpt;
+use crate::checks::{Probed, TransportFacts, excerpt};
+
+/// Why a probe handshake did not complete.
+enum HandshakeError {
+    /// No TCP connection (or tunnel): nothing can be said about TLS.
+    Connect(String),
+    /// The TLS layer refused; `certificate` when the refusal is about the certificate.
+    Tls { reason: String, certificate: bool },
+}
 
 /// What goes on the wire.
 #[derive(Debug, Clone)]
@@ -165,6 +173,11 @@ impl Default for HttpSettings {
 pub struct HttpClient {
     client: Client<HttpsConnector<ProxyConnector>, Full<Bytes>>,
     settings: HttpSettings,
+    /// The TCP leg, also for the transport probe's own handshakes.
+    connector: ProxyConnector,
+    provider: Arc<CryptoProvider>,
+    /// The verifying TLS configuration every request uses; `None` under `--insecure`.
+    verified: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl HttpClient {
@@ -176,7 +189,7 @@ impl HttpClient {
         let tls = if settings.tls.insecure {
             builder
                 .dangerous()
-                .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)))
+                .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider.clone())))
                 .with_no_client_auth()
         } else {
             let mut roots = rustls::RootCertStore::empty();
@@ -192,24 +205,141 @@ impl HttpClient {
             }
             builder.with_root_certificates(roots).with_no_client_auth()
         };
+        let verified = (!settings.tls.insecure).then(|| Arc::new(tls.clone()));
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_connect_timeout(Some(settings.connect_timeout));
         http.set_nodelay(true);
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        let connector = ProxyConnector {
+            http,
+            proxy: settings.proxy.clone(),
+        };
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_or_http()
             .enable_http1()
-            .wrap_connector(ProxyConnector {
-                http,
-                proxy: settings.proxy.clone(),
-            });
+            .wrap_connector(connector.clone());
         // Entra's .NET client writes header names in title case (`Authorization`, `Content-Type`).
         let client = Client::builder(TokioExecutor::new())
             .http1_title_case_headers(true)
             .pool_idle_timeout(Duration::from_secs(30))
-            .build(connector);
-        Ok(HttpClient { client, settings })
+            .build(https);
+        Ok(HttpClient {
+            client,
+            settings,
+            connector,
+            provider,
+            verified,
+        })
+    }
+
+    /// R1 for an https target: whether a handshake restricted to TLS 1.2 succeeds (any
+    /// certificate accepted, so only the version is judged), and whether the certificate passes
+    /// the run's normal verification (system roots and `--ca-cert`, whatever version the server
+    /// prefers). Each is its own connection, through the proxy like every request.
+    pub async fn probe_tls(&self, base_url: &str) -> TransportFacts {
+        let target = match url::Url::parse(base_url) {
+            Ok(url) if url.scheme() == "https" => url,
+            _ => {
+                return TransportFacts::not_https(&format!(
+                    "the target is not https ({base_url}); Entra calls only https endpoints"
+                ));
+            }
+        };
+        let host = target
+            .host_str()
+            .unwrap_or_default()
+            .trim_matches(|c| c == '[' || c == ']')
+            .to_string();
+        let port = target.port_or_known_default().unwrap_or(443);
+        let (Ok(server_name), Ok(uri)) = (
+            ServerName::try_from(host.clone()),
+            format!("https://{}:{port}/", target.host_str().unwrap_or_default())
+                .parse::<http::Uri>(),
+        ) else {
+            return TransportFacts::not_https(&format!(
+                "`{host}` is not a host name TLS can verify"
+            ));
+        };
+        let tls12_only = rustls::ClientConfig::builder_with_provider(self.provider.clone())
+            .with_protocol_versions(&[&rustls::version::TLS12])
+            .map(|builder| {
+                builder
+                    .dangerous()
+                    .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(
+                        self.provider.clone(),
+                    )))
+                    .with_no_client_auth()
+            });
+        let tls12 = match tls12_only {
+            Err(error) => Probed::Unknown(format!("TLS 1.2 is not available here: {error}")),
+            Ok(config) => match self.handshake(&uri, &server_name, Arc::new(config)).await {
+                Ok(()) => Probed::Holds,
+                Err(HandshakeError::Connect(reason)) => Probed::Unknown(reason),
+                Err(HandshakeError::Tls { reason, .. }) => Probed::Broken(reason),
+            },
+        };
+        let certificate = match &self.verified {
+            None => Probed::NotVerified(
+                "--insecure: the certificate was not verified; Entra refuses one that is not valid for the host or does not chain to a public root".to_string(),
+            ),
+            Some(config) => match self.handshake(&uri, &server_name, config.clone()).await {
+                Ok(()) => Probed::Holds,
+                Err(HandshakeError::Connect(reason)) => Probed::Unknown(reason),
+                Err(HandshakeError::Tls {
+                    reason,
+                    certificate: true,
+                }) => Probed::Broken(reason),
+                Err(HandshakeError::Tls { reason, .. }) => Probed::Unknown(format!(
+                    "the handshake failed before the certificate could be judged: {reason}"
+                )),
+            },
+        };
+        TransportFacts { tls12, certificate }
+    }
+
+    /// One TLS handshake with `config` to the host of `uri`, then the connection is dropped.
+    async fn handshake(
+        &self,
+        uri: &http::Uri,
+        server_name: &ServerName<'static>,
+        config: Arc<rustls::ClientConfig>,
+    ) -> Result<(), HandshakeError> {
+        let limit = self.settings.connect_timeout;
+        let attempt = async {
+            let stream = self
+                .connector
+                .clone()
+                .call(uri.clone())
+                .await
+                .map_err(|e| HandshakeError::Connect(format!("could not connect: {e}")))?;
+            tokio_rustls::TlsConnector::from(config)
+                .connect(server_name.clone(), stream.stream.into_inner())
+                .await
+                .map(drop)
+                .map_err(|error| {
+                    let tls_error = error
+                        .get_ref()
+                        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+                    HandshakeError::Tls {
+                        certificate: matches!(
+                            tls_error,
+                            Some(
+                                rustls::Error::InvalidCertificate(_)
+                                    | rustls::Error::NoCertificatesPresented
+                            )
+                        ),
+                        reason: tls_error.map_or_else(|| error.to_string(), ToString::to_string),
+                    }
+                })
+        };
+        match tokio::time::timeout(limit, attempt).await {
+            Ok(result) => result,
+            Err(_) => Err(HandshakeError::Connect(format!(
+                "no TLS handshake within {} s",
+                limit.as_secs_f64()
+            ))),
+        }
     }
 
     /// Sends the request once. Redirects are answers like any other: nothing is followed, so the

@@ -19,7 +19,7 @@ use std::time::Instant;
 use serde_json::Value;
 
 use crate::checks::{self, Observed};
-use crate::scenario::model::{Capture, CaptureSource, Method, Scenario, Step};
+use crate::scenario::model::{Assertion, Capture, CaptureSource, Method, Scenario, Step};
 use crate::scenario::template::Vars;
 use crate::secret::SecretString;
 use crate::snapshot::redact::{Redactions, exchange_document, redact};
@@ -258,6 +258,17 @@ async fn run_step(
             return result;
         }
     };
+    // The transport is probed before the request, so a refused certificate is still reported
+    // as the finding it is when the request then fails.
+    let needs_transport = step.expect.iter().any(|e| {
+        e.assertions
+            .iter()
+            .any(|a| matches!(a, Assertion::Transport(_)))
+    });
+    let transport = match needs_transport {
+        true => Some(config.client.probe_tls(&config.target.base_url).await),
+        false => None,
+    };
     let response = tokio::select! {
         response = retry::send(&config.client, &built.wire) => response,
         () = config.interrupt.triggered() => {
@@ -283,6 +294,13 @@ async fn run_step(
                 ),
                 unreachable: error.is_unreachable(),
             };
+            if let Some(facts) = &transport {
+                result.checks = transport_checks(step, &built, facts, vars);
+                let scenario_name = &context.scenario.name;
+                result
+                    .checks
+                    .retain(|c| config.selection.keeps_check(scenario_name, &c.id));
+            }
             return result;
         }
     };
@@ -298,6 +316,7 @@ async fn run_step(
         headers: &response.headers,
         body_text: &body_text,
         body: body.as_ref(),
+        transport: transport.as_ref(),
     };
     for capture in &step.captures {
         match capture_value(capture, &response, body.as_ref()) {
@@ -352,6 +371,34 @@ async fn run_step(
     }
     result.exchange = Some(exchange_record(&built, Some((&response, body_text))));
     result
+}
+
+/// The step's checks that judge only the transport, for a request that got no answer.
+fn transport_checks(
+    step: &Step,
+    built: &BuiltRequest,
+    facts: &checks::TransportFacts,
+    vars: &Vars,
+) -> Vec<result::CheckResult> {
+    let observed = Observed {
+        method: built.wire.method,
+        path: &built.path,
+        query: &built.query,
+        status: 0,
+        headers: &[],
+        body_text: "",
+        body: None,
+        transport: Some(facts),
+    };
+    step.expect
+        .iter()
+        .filter(|e| {
+            e.assertions
+                .iter()
+                .all(|a| matches!(a, Assertion::Transport(_)))
+        })
+        .map(|e| checks::evaluate(e, &observed, vars))
+        .collect()
 }
 
 fn skip_reason(

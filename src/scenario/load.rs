@@ -12,9 +12,12 @@ use serde_saphyr::Spanned;
 use super::error::{ScenarioError, closest};
 use super::model::{
     Assertion, Auth, Body, Capture, CaptureSource, Expectation, Feature, JsonType, ListAssertion,
-    Location, Method, RequestSpec, Scenario, Severity, SnapshotSpec, Step, ValueCheck, VarDef,
+    Location, Method, RequestSpec, Scenario, Severity, SnapshotSpec, Step, TransportCheck,
+    ValueCheck, VarDef,
 };
-use super::raw::{Node, RawExpectation, RawList, RawRequest, RawScenario, RawStep};
+use super::raw::{
+    AssertionFields, Node, RawExpectation, RawList, RawRequest, RawScenario, RawStep,
+};
 use super::template::{GUID, JsonPart, JsonTemplate, Template, is_variable_name};
 
 /// Scenario files larger than this are refused before parsing.
@@ -33,7 +36,7 @@ const MAX_YAML_DEPTH: usize = 32;
 const BUILTIN_VARS: [&str; 2] = ["run.prefix", "run.id"];
 
 const ASSERTION_KEYS: &str =
-    "status, list, filter_honoured, resource, scim_error, attributes, json, headers";
+    "status, list, filter_honoured, resource, scim_error, attributes, json, headers, transport";
 const CHECK_KEYS: [&str; 8] = [
     "equals",
     "equals_ignore_case",
@@ -82,7 +85,7 @@ pub fn load_file(path: &Path, opts: &LoadOptions) -> Result<Scenario, ScenarioEr
     load_str(&display, &text, opts)
 }
 
-fn display_path(path: &Path) -> String {
+pub(crate) fn display_path(path: &Path) -> String {
     let relative = std::env::current_dir()
         .ok()
         .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf));
@@ -137,21 +140,7 @@ impl Scope {
 
 impl Loader<'_> {
     fn load(&self, text: &str) -> Result<Scenario, ScenarioError> {
-        // Far above any real scenario (500 steps of large bodies stay under 100k nodes), and low
-        // enough that an alias bomb fails in milliseconds instead of seconds.
-        let mut budget = serde_saphyr::Budget::default();
-        budget.max_nodes = MAX_YAML_NODES;
-        budget.max_depth = MAX_YAML_DEPTH;
-        let mut alias_limits = serde_saphyr::options::AliasLimits::default();
-        alias_limits.max_total_replayed_events = MAX_YAML_NODES;
-        let options = serde_saphyr::options! {
-            budget: Some(budget),
-            alias_limits: alias_limits,
-            strict_booleans: true,
-            with_snippet: false,
-        };
-        let raw: Option<RawScenario> = serde_saphyr::from_str_with_options(text, options)
-            .map_err(|error| self.yaml_error(&error))?;
+        let raw: Option<RawScenario> = parse_yaml(&self.file, text)?;
         let raw = raw.ok_or_else(|| {
             ScenarioError::new(format!("{} is empty", self.file))
                 .with_hint("a scenario needs at least `title:` and `steps:`")
@@ -160,11 +149,7 @@ impl Loader<'_> {
     }
 
     fn loc(&self, location: serde_saphyr::Location) -> Location {
-        Location {
-            file: self.file.clone(),
-            line: u32::try_from(location.line()).unwrap_or(u32::MAX),
-            column: u32::try_from(location.column()).unwrap_or(u32::MAX),
-        }
+        location_in(&self.file, location)
     }
 
     fn at<T>(&self, spanned: &Spanned<T>) -> Location {
@@ -173,69 +158,6 @@ impl Loader<'_> {
 
     fn error(&self, location: Location, message: impl Into<String>) -> ScenarioError {
         ScenarioError::new(message).at(location)
-    }
-
-    fn yaml_error(&self, error: &serde_saphyr::Error) -> ScenarioError {
-        use serde_saphyr::Error as E;
-        let location = error
-            .location()
-            .filter(|location| location.line() > 0)
-            .map(|location| self.loc(location));
-        // Errors met through an alias are wrapped; classify by the original one.
-        let mut original = error;
-        while let E::AliasError { error, .. } | E::WithSnippet { error, .. } = original {
-            original = error;
-        }
-        let base = match original {
-            E::SerdeUnknownField {
-                field, expected, ..
-            } => ScenarioError::new(format!("unknown key `{field}`")).with_hint(did_you_mean(
-                field,
-                expected,
-                "valid keys here",
-            )),
-            E::SerdeMissingField { field, .. } => {
-                ScenarioError::new(format!("missing required key `{field}`"))
-                    .with_hint(format!("add `{field}:` to this mapping"))
-            }
-            E::SerdeInvalidType {
-                unexpected,
-                expected,
-                ..
-            } => ScenarioError::new(format!(
-                "wrong type: expected {expected}, found {unexpected}"
-            )),
-            E::Budget { .. }
-            | E::AliasReplayLimitExceeded { .. }
-            | E::AliasExpansionLimitExceeded { .. }
-            | E::AliasReplayStackDepthExceeded { .. } => ScenarioError::new(format!(
-                "the YAML expands too much or nests too deeply ({})",
-                strip_location(&original.to_string(), original.location())
-            ))
-            .with_hint(
-                "aliases and nesting are limited so that a hostile file cannot exhaust memory",
-            ),
-            E::DuplicateMappingKey { key, .. } => ScenarioError::new(match key {
-                Some(key) => format!("duplicate key `{key}`"),
-                None => "duplicate key".to_string(),
-            })
-            .with_hint("each key may appear once in a mapping"),
-            E::MultipleDocuments { .. } => {
-                ScenarioError::new("the file holds several YAML documents; a scenario is one")
-                    .with_hint("remove the `---` line, or split the file")
-            }
-            _ => {
-                let message = strip_location(&original.to_string(), original.location());
-                ScenarioError::new(match type_mismatch(&message) {
-                    Some(expected) => format!("wrong type: expected {expected}"),
-                    None => format!("invalid YAML: {message}"),
-                })
-            }
-        };
-        match location {
-            Some(location) => base.at(location),
-            None => base,
-        }
     }
 
     fn scenario(&self, raw: RawScenario) -> Result<Scenario, ScenarioError> {
@@ -710,21 +632,62 @@ impl Loader<'_> {
                 }
             },
         };
+        let assertions = self.assertions(&raw.assertion_fields(), scope)?;
+        if assertions.is_empty() {
+            return Err(self
+                .error(location, format!("the check `{id}` asserts nothing"))
+                .with_hint(format!("add at least one of: {ASSERTION_KEYS}")));
+        }
+        let warn_if = match &raw.warn_if {
+            None => Vec::new(),
+            Some(tolerated) => {
+                if severity == Severity::Warn {
+                    return Err(self
+                        .error(self.at(tolerated), "`warn_if` on a check that only warns")
+                        .with_hint("`warn_if` turns a failing check into a warning; drop it, or drop `severity: warn`"));
+                }
+                let assertions = self.assertions(&tolerated.value.assertion_fields(), scope)?;
+                if assertions.is_empty() {
+                    return Err(self
+                        .error(self.at(tolerated), "`warn_if` asserts nothing")
+                        .with_hint(format!("add at least one of: {ASSERTION_KEYS}")));
+                }
+                assertions
+            }
+        };
+        Ok(Expectation {
+            id: id.clone(),
+            title: raw.title.clone(),
+            requirement: raw.requirement.clone(),
+            severity,
+            impact: raw.impact.clone(),
+            hint: raw.hint.clone(),
+            assertions,
+            warn_if,
+            location,
+        })
+    }
+
+    fn assertions(
+        &self,
+        fields: &AssertionFields<'_>,
+        scope: &Scope,
+    ) -> Result<Vec<Assertion>, ScenarioError> {
         let mut assertions = Vec::new();
-        if let Some(status) = &raw.status {
+        if let Some(status) = &fields.status {
             assertions.push(Assertion::Status(self.status(status)?));
         }
-        if let Some(list) = &raw.list {
+        if let Some(list) = &fields.list {
             assertions.push(Assertion::List(self.list(list, scope)?));
         }
         for (key, flag, assertion) in [
             (
                 "filter_honoured",
-                &raw.filter_honoured,
+                &fields.filter_honoured,
                 Assertion::FilterHonoured,
             ),
-            ("resource", &raw.resource, Assertion::Resource),
-            ("scim_error", &raw.scim_error, Assertion::ScimError),
+            ("resource", &fields.resource, Assertion::Resource),
+            ("scim_error", &fields.scim_error, Assertion::ScimError),
         ] {
             if let Some(flag) = flag {
                 if !flag.value {
@@ -735,7 +698,7 @@ impl Loader<'_> {
                 assertions.push(assertion);
             }
         }
-        if let Some(attributes) = &raw.attributes {
+        if let Some(attributes) = &fields.attributes {
             for (path, check) in &attributes.0 {
                 if path.value.trim().is_empty() {
                     return Err(self.error(self.at(path), "empty SCIM attribute path"));
@@ -746,7 +709,7 @@ impl Loader<'_> {
                 });
             }
         }
-        if let Some(json) = &raw.json {
+        if let Some(json) = &fields.json {
             for (pointer, check) in &json.0 {
                 check_pointer(&pointer.value).map_err(|problem| {
                     self.error(
@@ -763,7 +726,7 @@ impl Loader<'_> {
                 });
             }
         }
-        if let Some(headers) = &raw.headers {
+        if let Some(headers) = &fields.headers {
             for (name, check) in &headers.0 {
                 self.check_header_name(name)?;
                 assertions.push(Assertion::Header {
@@ -772,21 +735,22 @@ impl Loader<'_> {
                 });
             }
         }
-        if assertions.is_empty() {
-            return Err(self
-                .error(location, format!("the check `{id}` asserts nothing"))
-                .with_hint(format!("add at least one of: {ASSERTION_KEYS}")));
+        if let Some(word) = &fields.transport {
+            let Some(check) = TransportCheck::ALL
+                .into_iter()
+                .find(|check| check.name() == word.value)
+            else {
+                let names: Vec<&str> = TransportCheck::ALL.iter().map(|c| c.name()).collect();
+                return Err(self
+                    .error(
+                        self.at(word),
+                        format!("unknown transport check `{}`", word.value),
+                    )
+                    .with_hint(did_you_mean(&word.value, &names, "transport checks are")));
+            };
+            assertions.push(Assertion::Transport(check));
         }
-        Ok(Expectation {
-            id: id.clone(),
-            title: raw.title.clone(),
-            requirement: raw.requirement.clone(),
-            severity,
-            impact: raw.impact.clone(),
-            hint: raw.hint.clone(),
-            assertions,
-            location,
-        })
+        Ok(assertions)
     }
 
     fn status(&self, node: &Spanned<Node>) -> Result<Vec<u16>, ScenarioError> {
@@ -1015,6 +979,99 @@ impl Loader<'_> {
                 .with_hint(hint));
         }
         Ok(template)
+    }
+}
+
+/// Parses YAML text (a scenario, a mapping file) into strict serde structs under the loader's
+/// budgets; every problem, unknown keys with a "did you mean" included, is a [`ScenarioError`]
+/// at `file:line:col`. `None` for an empty document.
+pub(crate) fn parse_yaml<T: serde::de::DeserializeOwned>(
+    file: &Arc<str>,
+    text: &str,
+) -> Result<Option<T>, ScenarioError> {
+    // Far above any real scenario (500 steps of large bodies stay under 100k nodes), and low
+    // enough that an alias bomb fails in milliseconds instead of seconds.
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_nodes = MAX_YAML_NODES;
+    budget.max_depth = MAX_YAML_DEPTH;
+    let mut alias_limits = serde_saphyr::options::AliasLimits::default();
+    alias_limits.max_total_replayed_events = MAX_YAML_NODES;
+    let options = serde_saphyr::options! {
+        budget: Some(budget),
+        alias_limits: alias_limits,
+        strict_booleans: true,
+        with_snippet: false,
+    };
+    serde_saphyr::from_str_with_options(text, options).map_err(|error| yaml_error(file, &error))
+}
+
+/// A serde-saphyr position in `file`, 1-based.
+pub(crate) fn location_in(file: &Arc<str>, location: serde_saphyr::Location) -> Location {
+    Location {
+        file: file.clone(),
+        line: u32::try_from(location.line()).unwrap_or(u32::MAX),
+        column: u32::try_from(location.column()).unwrap_or(u32::MAX),
+    }
+}
+
+fn yaml_error(file: &Arc<str>, error: &serde_saphyr::Error) -> ScenarioError {
+    use serde_saphyr::Error as E;
+    let location = error
+        .location()
+        .filter(|location| location.line() > 0)
+        .map(|location| location_in(file, location));
+    // Errors met through an alias are wrapped; classify by the original one.
+    let mut original = error;
+    while let E::AliasError { error, .. } | E::WithSnippet { error, .. } = original {
+        original = error;
+    }
+    let base = match original {
+        E::SerdeUnknownField {
+            field, expected, ..
+        } => ScenarioError::new(format!("unknown key `{field}`")).with_hint(did_you_mean(
+            field,
+            expected,
+            "valid keys here",
+        )),
+        E::SerdeMissingField { field, .. } => {
+            ScenarioError::new(format!("missing required key `{field}`"))
+                .with_hint(format!("add `{field}:` to this mapping"))
+        }
+        E::SerdeInvalidType {
+            unexpected,
+            expected,
+            ..
+        } => ScenarioError::new(format!(
+            "wrong type: expected {expected}, found {unexpected}"
+        )),
+        E::Budget { .. }
+        | E::AliasReplayLimitExceeded { .. }
+        | E::AliasExpansionLimitExceeded { .. }
+        | E::AliasReplayStackDepthExceeded { .. } => ScenarioError::new(format!(
+            "the YAML expands too much or nests too deeply ({})",
+            strip_location(&original.to_string(), original.location())
+        ))
+        .with_hint("aliases and nesting are limited so that a hostile file cannot exhaust memory"),
+        E::DuplicateMappingKey { key, .. } => ScenarioError::new(match key {
+            Some(key) => format!("duplicate key `{key}`"),
+            None => "duplicate key".to_string(),
+        })
+        .with_hint("each key may appear once in a mapping"),
+        E::MultipleDocuments { .. } => {
+            ScenarioError::new("the file holds several YAML documents; a scenario is one")
+                .with_hint("remove the `---` line, or split the file")
+        }
+        _ => {
+            let message = strip_location(&original.to_string(), original.location());
+            ScenarioError::new(match type_mismatch(&message) {
+                Some(expected) => format!("wrong type: expected {expected}"),
+                None => format!("invalid YAML: {message}"),
+            })
+        }
+    };
+    match location {
+        Some(location) => base.at(location),
+        None => base,
     }
 }
 

@@ -54,16 +54,24 @@ pub enum Feature {
     Patch,
     /// The enterprise extension's `manager`, as `/Schemas` advertises it.
     Manager,
+    /// An `https://` target: the transport checks (TLS version, certificate) need one.
+    Https,
 }
 
 impl Feature {
-    pub const ALL: [Feature; 3] = [Feature::Groups, Feature::Patch, Feature::Manager];
+    pub const ALL: [Feature; 4] = [
+        Feature::Groups,
+        Feature::Patch,
+        Feature::Manager,
+        Feature::Https,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Feature::Groups => "groups",
             Feature::Patch => "patch",
             Feature::Manager => "manager",
+            Feature::Https => "https",
         }
     }
 
@@ -201,6 +209,9 @@ pub struct Expectation {
     /// How to fix it.
     pub hint: Option<String>,
     pub assertions: Vec<Assertion>,
+    /// `warn_if`: when the assertions break but the response meets all of these, the check is a
+    /// warning, not a failure (an RFC-mandated answer Entra copes with). Empty: none.
+    pub warn_if: Vec<Assertion>,
     pub location: Location,
 }
 
@@ -224,6 +235,29 @@ pub enum Assertion {
     Json { pointer: String, check: ValueCheck },
     /// A response header, by case-insensitive name.
     Header { name: String, check: ValueCheck },
+    /// A property of the https connection itself, probed before the step's request (R1).
+    Transport(TransportCheck),
+}
+
+/// What `transport:` checks on an https target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportCheck {
+    /// A handshake restricted to TLS 1.2 succeeds: Entra connects with TLS 1.2 only.
+    Tls12,
+    /// The certificate verifies for the host (system roots and `--ca-cert`); not verified under
+    /// `--insecure`, which is a warning.
+    Certificate,
+}
+
+impl TransportCheck {
+    pub const ALL: [TransportCheck; 2] = [TransportCheck::Tls12, TransportCheck::Certificate];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TransportCheck::Tls12 => "tls12",
+            TransportCheck::Certificate => "certificate",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]

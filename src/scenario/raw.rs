@@ -83,6 +83,71 @@ pub(crate) struct RawExpectation {
     pub attributes: Option<OrderedMap<Spanned<Node>>>,
     pub json: Option<OrderedMap<Spanned<Node>>>,
     pub headers: Option<OrderedMap<Spanned<Node>>>,
+    pub transport: Option<Spanned<String>>,
+    pub warn_if: Option<Spanned<RawAssertions>>,
+}
+
+impl RawExpectation {
+    pub fn assertion_fields(&self) -> AssertionFields<'_> {
+        AssertionFields {
+            status: &self.status,
+            list: &self.list,
+            filter_honoured: &self.filter_honoured,
+            resource: &self.resource,
+            scim_error: &self.scim_error,
+            attributes: &self.attributes,
+            json: &self.json,
+            headers: &self.headers,
+            transport: &self.transport,
+        }
+    }
+}
+
+/// `warn_if:`: the assertions alone, without an id or a title.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "assertions: a mapping with `status`, `json`, `scim_error`, …"
+)]
+pub(crate) struct RawAssertions {
+    pub status: Option<Spanned<Node>>,
+    pub list: Option<Spanned<RawList>>,
+    pub filter_honoured: Option<Spanned<bool>>,
+    pub resource: Option<Spanned<bool>>,
+    pub scim_error: Option<Spanned<bool>>,
+    pub attributes: Option<OrderedMap<Spanned<Node>>>,
+    pub json: Option<OrderedMap<Spanned<Node>>>,
+    pub headers: Option<OrderedMap<Spanned<Node>>>,
+    pub transport: Option<Spanned<String>>,
+}
+
+impl RawAssertions {
+    pub fn assertion_fields(&self) -> AssertionFields<'_> {
+        AssertionFields {
+            status: &self.status,
+            list: &self.list,
+            filter_honoured: &self.filter_honoured,
+            resource: &self.resource,
+            scim_error: &self.scim_error,
+            attributes: &self.attributes,
+            json: &self.json,
+            headers: &self.headers,
+            transport: &self.transport,
+        }
+    }
+}
+
+/// The assertion keys of an expectation or of its `warn_if`, read the same way.
+pub(crate) struct AssertionFields<'a> {
+    pub status: &'a Option<Spanned<Node>>,
+    pub list: &'a Option<Spanned<RawList>>,
+    pub filter_honoured: &'a Option<Spanned<bool>>,
+    pub resource: &'a Option<Spanned<bool>>,
+    pub scim_error: &'a Option<Spanned<bool>>,
+    pub attributes: &'a Option<OrderedMap<Spanned<Node>>>,
+    pub json: &'a Option<OrderedMap<Spanned<Node>>>,
+    pub headers: &'a Option<OrderedMap<Spanned<Node>>>,
+    pub transport: &'a Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
