@@ -10,7 +10,7 @@ use anyhow::Context;
 use super::connection::{Endpoint, endpoint, http_client, read_token, redact_panics};
 use super::{UsageError, did_you_mean, emit, runtime};
 use crate::checks::BUILT_IN_IDS;
-use crate::cli::{OutputFormat, RunArgs};
+use crate::cli::{DEFAULT_JOBS, OutputFormat, RunArgs};
 use crate::exit;
 use crate::gate::{Expectations, Verdict};
 use crate::report::terminal::TerminalReporter;
@@ -101,6 +101,9 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<u8> {
             profile: args.profile.clone(),
             steps,
             read_only: args.read_only,
+            jobs: args
+                .jobs
+                .map_or(scenarios.len().min(DEFAULT_JOBS), usize::from),
         };
         let label = if embedded.is_some() {
             "embedded reference server"
