@@ -128,8 +128,9 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 600, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86400))]
     pub run_timeout: u64,
 
-    /// How many scenarios run at the same time (default: all of them, at most 8); each has its
-    /// own prefix, so they cannot see each other's resources. 1 runs them one after another.
+    /// How many scenarios run at the same time (default: all of them, at most 8; 1 when a --var
+    /// fixes run.prefix or run.id); each has its own prefix, so they cannot see each other's
+    /// resources. 1 runs them one after another.
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=MAX_JOBS))]
     pub jobs: Option<u16>,
 
