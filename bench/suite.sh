@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark (a): the default suite against one scim2-server instance (PyPI), scim-harness vs
 # scim2-tester's CLI (`scim2 test`, from scim2-cli) vs `scim-sanity probe`: median wall time and
-# peak RSS over REPEAT runs (default 5), side by side. Plus the suite against the embedded server.
+# peak RSS over REPEAT interleaved runs (default 5), side by side; the harness both with its default
+# concurrency (every scenario at once) and with `--jobs 1` (one scenario after another). Plus the
+# suite against the embedded server.
 source "$(dirname "$0")/lib.sh"
 build_harness
 
@@ -26,43 +28,64 @@ start_bg "$S2_VENV/bin/scim2-server" --hostname 127.0.0.1 --port "$port" --beare
 wait_port "$port"
 url=http://127.0.0.1:$port/v2
 
-declare -A WALLS RSSES
-run_tool() { # NAME CMD…
-  local name=$1 walls=() rsses=()
+declare -A WALL_RUNS RSS_RUNS CPU_RUNS
+tools=()
+# add_tool NAME CMD…: one tool of the comparison; its command is kept in CMD_<n>.
+add_tool() {
+  local name=$1
   shift
-  for _ in $(seq 1 "$REPEAT"); do
-    measure "$@"
-    walls+=("$WALL")
-    rsses+=("$RSS_MB")
-    rm -f "$OUT"
-  done
-  WALLS[$name]=$(median "${walls[@]}")
-  RSSES[$name]=$(max "${rsses[@]}")
+  tools+=("$name")
+  eval "CMD_${#tools[@]}=(\"\$@\")"
 }
+# compare [SERVER_PID]: REPEAT rounds of every tool added so far, one after another within a
+# round, so that the machine's changing load falls on each tool alike. With SERVER_PID, also the
+# CPU time the server spent on each run (from /proc): on a server that answers one request at a
+# time, that is the floor of any client's wall time.
+compare() {
+  local server=${1:-} i before
+  for _ in $(seq 1 "$REPEAT"); do
+    for i in "${!tools[@]}"; do
+      eval "set -- \"\${CMD_$((i + 1))[@]}\""
+      [ -n "$server" ] && before=$(server_ticks "$server")
+      measure "$@"
+      rm -f "$OUT"
+      WALL_RUNS[${tools[$i]}]+="$WALL "
+      RSS_RUNS[${tools[$i]}]+="$RSS_MB "
+      if [ -n "$server" ]; then
+        CPU_RUNS[${tools[$i]}]+="$(awk -v a="$before" -v b="$(server_ticks "$server")" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", (b - a) / hz }') "
+      fi
+    done
+  done
+}
+server_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+wall() { median ${WALL_RUNS[$1]}; }
 
-run_tool scim-harness "$HARNESS" --color never run --no-snapshots --url "$url" --token "$TOKEN"
-tools=(scim-harness)
+add_tool scim-harness "$HARNESS" --color never run --no-snapshots --url "$url" --token "$TOKEN"
+add_tool "harness -j 1" "$HARNESS" --color never run --no-snapshots --jobs 1 --url "$url" --token "$TOKEN"
 if [ -x "$BENCH_VENV/bin/scim2" ]; then
-  run_tool scim2-tester "$BENCH_VENV/bin/scim2" --url "$url" -h "Authorization: Bearer $TOKEN" test
-  tools+=(scim2-tester)
+  add_tool scim2-tester "$BENCH_VENV/bin/scim2" --url "$url" -h "Authorization: Bearer $TOKEN" test
 else
   echo "scim2-tester: not installed here (pip install scim2-cli failed); left out" >&2
 fi
 if [ -x "$BENCH_VENV/bin/scim-sanity" ]; then
-  run_tool scim-sanity "$BENCH_VENV/bin/scim-sanity" probe "$url" --token "$TOKEN" --i-accept-side-effects
-  tools+=(scim-sanity)
+  add_tool scim-sanity "$BENCH_VENV/bin/scim-sanity" probe "$url" --token "$TOKEN" --i-accept-side-effects
 else
   echo "scim-sanity: not installed here (pip install scim-sanity failed); left out" >&2
 fi
+compare "${PIDS[0]}"
 stop_all
-run_tool embedded "$HARNESS" --color never run --no-snapshots
+peers=("${tools[@]}")
+tools=()
+add_tool embedded "$HARNESS" --color never run --no-snapshots
+add_tool "embedded -j 1" "$HARNESS" --color never run --no-snapshots --jobs 1
+compare
 
 echo
-echo "(a) default suite against scim2-server $(cat "$ROOT/tests/expectations/scim2-server.version") on 127.0.0.1, median of $REPEAT runs"
-printf '%-14s %10s %10s %22s\n' tool "wall s" "peak MB" "wall / scim-harness"
-for tool in "${tools[@]}"; do
-  printf '%-14s %10s %10s %22s\n' "$tool" "${WALLS[$tool]}" "${RSSES[$tool]}" \
-    "$(ratio "${WALLS[$tool]}" "${WALLS[scim-harness]}")"
+echo "(a) default suite against scim2-server $(cat "$ROOT/tests/expectations/scim2-server.version") on 127.0.0.1, median of $REPEAT interleaved runs"
+printf '%-14s %8s %9s %15s %22s\n' tool "wall s" "peak MB" "server CPU s" "wall / scim-harness"
+for tool in "${peers[@]}"; do
+  printf '%-14s %8s %9s %15s %22s\n' "$tool" "$(wall "$tool")" "$(max ${RSS_RUNS[$tool]})" \
+    "$(median ${CPU_RUNS[$tool]})" "$(ratio "$(wall "$tool")" "$(wall scim-harness)")"
 done
 echo
-echo "scim-harness run --no-snapshots against the embedded server: ${WALLS[embedded]} s wall, ${RSSES[embedded]} MB peak (target: under 0.15 s)"
+echo "scim-harness run --no-snapshots against the embedded server: $(wall embedded) s wall, $(max ${RSS_RUNS[embedded]}) MB peak (target: under 0.15 s); --jobs 1: $(wall "embedded -j 1") s"

@@ -63,6 +63,11 @@ pub enum Command {
     ImportLog(ImportLogArgs),
 }
 
+/// The most scenarios `run --jobs` runs at the same time: more would only queue at the target.
+pub const MAX_JOBS: i64 = 64;
+/// `run` without `--jobs`: every scenario at once, up to this many.
+pub const DEFAULT_JOBS: usize = 8;
+
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Built-in scenario names, scenario files or folders (default: the profile's suite).
@@ -129,6 +134,12 @@ pub struct RunArgs {
     /// Seconds the whole run may take; then it stops, removes what it created and exits 3.
     #[arg(long, default_value_t = 600, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86400))]
     pub run_timeout: u64,
+
+    /// How many scenarios run at the same time (default: all of them, at most 8; 1 when a --var
+    /// fixes run.prefix or run.id); each has its own prefix, so they cannot see each other's
+    /// resources. 1 runs them one after another.
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=MAX_JOBS))]
+    pub jobs: Option<u16>,
 
     #[command(flatten)]
     pub tls: TlsArgs,

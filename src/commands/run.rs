@@ -10,7 +10,7 @@ use anyhow::Context;
 use super::connection::{Endpoint, endpoint, http_client, read_token, redact_panics};
 use super::{UsageError, did_you_mean, emit, runtime};
 use crate::checks::BUILT_IN_IDS;
-use crate::cli::{OutputFormat, RunArgs};
+use crate::cli::{DEFAULT_JOBS, OutputFormat, RunArgs};
 use crate::exit;
 use crate::gate::{Expectations, Verdict};
 use crate::mapping::scenario::SCENARIO_NAME;
@@ -103,6 +103,7 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<u8> {
             profile: args.profile.clone(),
             steps,
             read_only: args.read_only,
+            jobs: jobs(&args, scenarios.len()),
         };
         let label = if embedded.is_some() {
             "embedded reference server"
@@ -257,6 +258,21 @@ async fn wait_for_signal() -> io::Result<()> {
     #[cfg(not(unix))]
     {
         tokio::signal::ctrl_c().await
+    }
+}
+
+/// `--jobs`, or by default every scenario at once (at most [`DEFAULT_JOBS`]). A `--var` that
+/// fixes `run.prefix` or `run.id` gives every scenario the same value, so by default they then
+/// run one after another, as they could otherwise find each other's resources.
+fn jobs(args: &RunArgs, scenarios: usize) -> usize {
+    let shared_values = args
+        .vars
+        .iter()
+        .any(|(name, _)| name == "run.prefix" || name == "run.id");
+    match args.jobs {
+        Some(jobs) => usize::from(jobs),
+        None if shared_values => 1,
+        None => scenarios.min(DEFAULT_JOBS),
     }
 }
 
@@ -440,6 +456,23 @@ mod tests {
         );
         assert!(target_name_from_url("ftp://x").is_err());
         assert!(target_name_from_url("not a url").is_err());
+    }
+
+    #[test]
+    fn jobs_default_to_every_scenario_but_one_at_a_time_when_run_values_are_fixed() {
+        use clap::Parser;
+        let run_args = |extra: &[&str]| {
+            let argv = [&["scim-harness", "run"][..], extra].concat();
+            let crate::cli::Command::Run(args) = crate::cli::Cli::parse_from(argv).command else {
+                panic!("not a run command");
+            };
+            args
+        };
+        assert_eq!(jobs(&run_args(&[]), 7), 7);
+        assert_eq!(jobs(&run_args(&[]), 20), DEFAULT_JOBS);
+        assert_eq!(jobs(&run_args(&["-j", "3"]), 7), 3);
+        assert_eq!(jobs(&run_args(&["--var", "run.prefix=mine"]), 7), 1);
+        assert_eq!(jobs(&run_args(&["--var", "run.id=x", "--jobs", "2"]), 7), 2);
     }
 
     #[test]

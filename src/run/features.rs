@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use serde_json::Value;
+use tokio::sync::Mutex;
 
 use super::RunConfig;
 use super::http::WireRequest;
@@ -12,25 +13,23 @@ use super::request::form_encode;
 use crate::scenario::model::Feature;
 use crate::scim::SCHEMA_ENTERPRISE_USER;
 
-/// What the probes found; `Err(reason)` means the feature is missing.
+/// What the probes found; `Err(reason)` means the feature is missing. Scenarios running at the
+/// same time share it: the first one that needs a feature probes it while the others wait.
 #[derive(Default)]
 pub struct FeatureProbe {
-    known: HashMap<Feature, Result<(), String>>,
+    known: Mutex<HashMap<Feature, Result<(), String>>>,
 }
 
 impl FeatureProbe {
     /// `Err(reason)` for the first required feature the target lacks.
-    pub async fn missing(
-        &mut self,
-        required: &[Feature],
-        config: &RunConfig,
-    ) -> Result<(), String> {
+    pub async fn missing(&self, required: &[Feature], config: &RunConfig) -> Result<(), String> {
         for &feature in required {
-            let found = match self.known.get(&feature) {
+            let mut known = self.known.lock().await;
+            let found = match known.get(&feature) {
                 Some(found) => found.clone(),
                 None => {
                     let found = probe(feature, config).await;
-                    self.known.insert(feature, found.clone());
+                    known.insert(feature, found.clone());
                     found
                 }
             };

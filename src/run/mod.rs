@@ -7,15 +7,18 @@ mod features;
 pub mod http;
 mod interrupt;
 mod ledger;
+mod order;
 mod request;
 pub mod result;
 pub mod retry;
 pub mod scrub;
 mod selection;
 
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::time::Instant;
 
+use futures_util::future::join_all;
 use serde_json::Value;
 
 use crate::checks::{self, Observed};
@@ -28,6 +31,7 @@ use features::FeatureProbe;
 use http::{HttpClient, WireResponse};
 pub use interrupt::Interrupt;
 use ledger::Ledger;
+use order::InOrder;
 use request::{BuiltRequest, build_request};
 pub use request::{ENTRA_CONTENT_TYPE, form_encode};
 use result::{
@@ -52,8 +56,10 @@ pub struct RunConfig {
     pub snapshots: Option<SnapshotStore>,
     /// `--var name=value`.
     pub extra_vars: Vars,
-    /// The unique prefix of everything this run creates.
+    /// The unique prefix of everything this run creates; each scenario extends it with its
+    /// position (see `initial_vars`).
     pub run_prefix: String,
+    /// A GUID for the run; the feature probes look for it, so they find nothing.
     pub run_id: String,
     /// Set by Ctrl-C/SIGTERM: no further request is sent except the cleanup.
     pub interrupt: Interrupt,
@@ -65,6 +71,8 @@ pub struct RunConfig {
     pub steps: StepSelection,
     /// `--read-only`: send only requests that change nothing (GET).
     pub read_only: bool,
+    /// `--jobs`: how many scenarios run at the same time; 1 runs them one after another.
+    pub jobs: usize,
 }
 
 /// Which steps of each scenario run.
@@ -78,50 +86,92 @@ pub enum StepSelection {
     From(String),
 }
 
-/// Receives progress while a run goes on; reporters implement it.
+/// Receives progress while a run goes on; reporters implement it. Events come one scenario at
+/// a time, in the suite's order, also when scenarios run at the same time.
 pub trait Listener {
     fn scenario_started(&mut self, _scenario: &Scenario) {}
     fn step_finished(&mut self, _scenario: &Scenario, _step: &StepResult) {}
     fn scenario_finished(&mut self, _result: &ScenarioResult) {}
 }
 
-/// Runs the scenarios one after another against the target.
+/// Runs the scenarios against the target, up to `config.jobs` at the same time. Each scenario
+/// has its own prefix and ledger, so scenarios running at the same time never touch each other's
+/// resources; the listener and the result see them in the suite's order, as in a sequential run.
 pub async fn run(
     scenarios: &[Scenario],
     config: &RunConfig,
     listener: &mut dyn Listener,
 ) -> RunResult {
     let started = Instant::now();
-    let mut results = Vec::with_capacity(scenarios.len());
-    let mut features = FeatureProbe::default();
-    for scenario in scenarios {
-        if config.interrupt.is_set() {
-            break;
-        }
-        listener.scenario_started(scenario);
-        let result = match features.missing(&scenario.requires, config).await {
-            Ok(()) => run_scenario(scenario, config, listener).await,
-            Err(reason) => ScenarioResult::skipped(scenario, reason),
-        };
-        listener.scenario_finished(&result);
-        results.push(result);
-    }
+    let suite = Suite {
+        scenarios,
+        config,
+        features: FeatureProbe::default(),
+        next: Cell::new(0),
+        report: RefCell::new(InOrder::new(listener, scenarios)),
+        results: RefCell::new(scenarios.iter().map(|_| None).collect()),
+    };
+    let jobs = config.jobs.clamp(1, scenarios.len().max(1));
+    // All scenarios are driven from this one task: the work between requests is small, and the
+    // listener and results need no locks.
+    join_all((0..jobs).map(|_| suite.work())).await;
     RunResult {
         target: config.target.info.clone(),
         run_prefix: config.run_prefix.clone(),
-        scenarios: results,
+        // Scenarios start in order and none starts after an interrupt, so those that ran are
+        // the first ones, with no gap.
+        scenarios: suite.results.into_inner().into_iter().flatten().collect(),
         duration: started.elapsed(),
         interrupted: config.interrupt.is_set(),
+    }
+}
+
+/// What the concurrently running scenarios share.
+struct Suite<'a> {
+    scenarios: &'a [Scenario],
+    config: &'a RunConfig,
+    features: FeatureProbe,
+    /// The position of the next scenario to start.
+    next: Cell<usize>,
+    report: RefCell<InOrder<'a>>,
+    /// By position; `None` for scenarios an interrupt kept from starting.
+    results: RefCell<Vec<Option<ScenarioResult>>>,
+}
+
+impl Suite<'_> {
+    /// One job: takes the next scenario that has not started until none is left.
+    async fn work(&self) {
+        let config = self.config;
+        while let Some(scenario) = self.scenarios.get(self.next.get()) {
+            if config.interrupt.is_set() {
+                break;
+            }
+            let index = self.next.get();
+            self.next.set(index + 1);
+            self.report.borrow_mut().started(index);
+            let result = match self.features.missing(&scenario.requires, config).await {
+                Ok(()) => {
+                    let vars = initial_vars(config, index, self.scenarios.len());
+                    let on_step = |step: &StepResult| {
+                        self.report.borrow_mut().step_finished(index, step);
+                    };
+                    run_scenario(scenario, config, vars, &on_step).await
+                }
+                Err(reason) => ScenarioResult::skipped(scenario, reason),
+            };
+            self.report.borrow_mut().finished(index, &result);
+            self.results.borrow_mut()[index] = Some(result);
+        }
     }
 }
 
 async fn run_scenario(
     scenario: &Scenario,
     config: &RunConfig,
-    listener: &mut dyn Listener,
+    mut vars: Vars,
+    on_step: &dyn Fn(&StepResult),
 ) -> ScenarioResult {
     let started = Instant::now();
-    let mut vars = initial_vars(config);
     // The scenario's own variables, in order. The loader has checked that each uses only defined
     // names, so a render can only fail on a capture that is missing, and then the steps that
     // need the variable are skipped with the reason.
@@ -180,7 +230,7 @@ async fn run_scenario(
             held_back_write,
         };
         let result = run_step(&context, step, config, &mut vars, &mut ledger, &mut missed).await;
-        listener.step_finished(scenario, &result);
+        on_step(&result);
         steps.push(result);
     }
     let cleanup = ledger
@@ -197,10 +247,19 @@ async fn run_scenario(
     }
 }
 
-fn initial_vars(config: &RunConfig) -> Vars {
+/// The built-in variables of the scenario at `index` of `count`, then `--var`. Its `run.prefix`
+/// extends the run's prefix with the scenario's position, padded to one width so that no
+/// scenario's prefix starts another's (`-1` would start `-10`): scenarios running at the same
+/// time never see each other's resources, not even through a `sw` filter. Its `run.id` is its
+/// own GUID for the same reason.
+fn initial_vars(config: &RunConfig, index: usize, count: usize) -> Vars {
+    let width = count.to_string().len();
     let mut vars = Vars::new();
-    vars.insert("run.prefix".to_string(), config.run_prefix.clone());
-    vars.insert("run.id".to_string(), config.run_id.clone());
+    vars.insert(
+        "run.prefix".to_string(),
+        format!("{}-{:0width$}", config.run_prefix, index + 1),
+    );
+    vars.insert("run.id".to_string(), uuid::Uuid::new_v4().to_string());
     vars.extend(config.extra_vars.clone());
     vars
 }
