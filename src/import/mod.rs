@@ -13,7 +13,6 @@ mod generate;
 mod json;
 mod mapping;
 mod reason;
-mod yaml;
 
 pub use csv::{CsvFiles, SiblingNames, sibling_names};
 pub use entry::{Identity, LogEntry, ModifiedProperty, Operation, ProvisioningStep, Status};

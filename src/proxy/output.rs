@@ -1,0 +1,140 @@
+//! The recorder: collects the exchanges in the order they were recorded and rewrites the scenario
+//! and the HAR archive after each one (several at once under load), each file replaced
+//! atomically, so whatever stops the proxy, the files on disk are complete and loadable.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::recording::RecordedExchange;
+use super::scenario::{self, ScenarioOptions};
+use super::{ProxyError, RecordingSummary};
+use crate::report::har::{self, TimedExchange};
+use crate::run::result::{Exchange, ResponseRecord};
+
+#[derive(Debug, Clone)]
+pub struct Outputs {
+    pub record: PathBuf,
+    pub har: Option<PathBuf>,
+    pub scenario: ScenarioOptions,
+}
+
+impl Outputs {
+    /// Fails at start rather than after an hour of traffic: each file's folder must take a file.
+    pub fn check_writable(&self) -> Result<(), ProxyError> {
+        for path in std::iter::once(&self.record).chain(self.har.as_ref()) {
+            let probe = partial_path(path);
+            std::fs::write(&probe, b"")
+                .and_then(|()| std::fs::remove_file(&probe))
+                .map_err(|source| ProxyError::Write {
+                    path: path.clone(),
+                    source,
+                })?;
+        }
+        Ok(())
+    }
+
+    /// Writes both files for the exchanges so far; the scenario once it has a step.
+    fn write(&self, exchanges: &[RecordedExchange], summary: &mut RecordingSummary) {
+        summary.exchanges = exchanges.len();
+        if let Some(recorded) = scenario::render(exchanges, &self.scenario) {
+            summary.steps = recorded.steps;
+            self.keep_error(replace(&self.record, recorded.yaml.as_bytes()), summary);
+        }
+        if let Some(path) = &self.har {
+            let timed: Vec<TimedExchange> = exchanges.iter().map(timed).collect();
+            let title = format!(
+                "Traffic through scim-harness proxy to {}",
+                self.scenario.upstream
+            );
+            let written = har::render_recording(&timed, &title, SystemTime::now())
+                .map_err(|e| format!("cannot encode {}: {e}", path.display()))
+                .and_then(|text| replace(path, text.as_bytes()));
+            self.keep_error(written, summary);
+        }
+    }
+
+    fn keep_error(&self, result: Result<(), String>, summary: &mut RecordingSummary) {
+        if let Err(message) = result
+            && summary.write_error.is_none()
+        {
+            summary.write_error = Some(message);
+        }
+    }
+}
+
+/// Receives exchanges until told to finish, then writes a last time and reports.
+pub async fn write_loop(
+    mut recorded: mpsc::UnboundedReceiver<RecordedExchange>,
+    mut finish: oneshot::Receiver<()>,
+    outputs: Outputs,
+) -> RecordingSummary {
+    let mut exchanges = Vec::new();
+    let mut summary = RecordingSummary::default();
+    // An empty archive from the start: the HAR file exists as soon as the proxy listens.
+    outputs.write(&exchanges, &mut summary);
+    loop {
+        tokio::select! {
+            biased;
+            next = recorded.recv() => match next {
+                Some(exchange) => exchanges.push(exchange),
+                None => break,
+            },
+            _ = &mut finish => break,
+        }
+        while let Ok(exchange) = recorded.try_recv() {
+            exchanges.push(exchange);
+        }
+        outputs.write(&exchanges, &mut summary);
+    }
+    let before = exchanges.len();
+    while let Ok(exchange) = recorded.try_recv() {
+        exchanges.push(exchange);
+    }
+    if exchanges.len() != before {
+        outputs.write(&exchanges, &mut summary);
+    }
+    summary
+}
+
+fn timed(recorded: &RecordedExchange) -> TimedExchange {
+    let request = &recorded.request;
+    let response = &recorded.response;
+    let comment = match &recorded.upstream_error {
+        Some(error) => format!("answered by the proxy: {error}"),
+        None => "forwarded by scim-harness proxy".to_string(),
+    };
+    TimedExchange {
+        started: recorded.started,
+        exchange: Exchange {
+            method: request.method.clone(),
+            url: recorded.upstream_url.clone(),
+            request_headers: request.headers.clone(),
+            request_body: (!request.body.is_empty())
+                .then(|| String::from_utf8_lossy(&request.body).into_owned()),
+            response: Some(ResponseRecord {
+                status: response.status,
+                headers: response.headers.clone(),
+                body: String::from_utf8_lossy(&response.body).into_owned(),
+                elapsed: response.elapsed,
+            }),
+        },
+        comment,
+    }
+}
+
+/// `FILE.partial` next to the file: the same folder, so the rename cannot cross file systems.
+fn partial_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".partial");
+    path.with_file_name(name)
+}
+
+/// Writes the file through a sibling and a rename, so readers never see half of it.
+fn replace(path: &Path, contents: &[u8]) -> Result<(), String> {
+    let partial = partial_path(path);
+    std::fs::write(&partial, contents)
+        .and_then(|()| std::fs::rename(&partial, path))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
