@@ -27,7 +27,7 @@ use tokio::task::JoinHandle;
 
 use crate::run::http::{HttpClient, WireRequest};
 use crate::scim::ScimError;
-use recording::{RecordedExchange, RecordedRequest, RecordedResponse, TokenBook};
+use recording::{RecordedExchange, RecordedRequest, RecordedResponse, TokenBook, request_secrets};
 pub use scenario::{ScenarioOptions, scenario_name};
 
 /// Request bodies larger than this are refused (413): SCIM bodies are far smaller, and the whole
@@ -340,19 +340,21 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
         }
     };
 
-    let tokens = &shared.tokens;
+    let scrubber = shared
+        .tokens
+        .scrubber(request_secrets(&headers, query.as_deref(), &body));
     let (response, recorded_response, upstream_error) = match outcome {
         Ok(wire) => {
             let recorded = RecordedResponse {
                 status: wire.status,
-                headers: tokens.redact_headers(&wire.headers),
-                body: tokens.redact_body(&wire.body),
+                headers: scrubber.redact_headers(&wire.headers),
+                body: scrubber.redact_body(&wire.body),
                 elapsed: wire.elapsed,
             };
             (relay(wire.status, &wire.headers, wire.body), recorded, None)
         }
         Err((status, message)) => {
-            let message = tokens.scrub_text(&message);
+            let message = scrubber.scrub_text(&message);
             let body =
                 serde_json::to_vec(&ScimError::new(status.as_u16(), None, &message).to_json())
                     .unwrap_or_default();
@@ -373,7 +375,7 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
             )
         }
     };
-    let redacted_query = query.as_deref().map(|q| tokens.redact_query(q));
+    let redacted_query = query.as_deref().map(|q| scrubber.redact_query(q));
     let exchange = RecordedExchange {
         started,
         upstream_url: match &redacted_query {
@@ -384,8 +386,8 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
             method: parts.method.as_str().to_string(),
             path,
             query: redacted_query,
-            headers: tokens.redact_headers(&headers),
-            body: tokens.redact_body(&body),
+            headers: scrubber.redact_headers(&headers),
+            body: scrubber.redact_body(&body),
             credential,
         },
         response: recorded_response,

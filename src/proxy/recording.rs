@@ -67,10 +67,6 @@ impl RecordedExchange {
     pub fn request_header(&self, name: &str) -> Option<&str> {
         header(&self.request.headers, name)
     }
-
-    pub fn response_header(&self, name: &str) -> Option<&str> {
-        header(&self.response.headers, name)
-    }
 }
 
 fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -112,27 +108,97 @@ impl TokenBook {
         Credential::Bearer { token: index }
     }
 
-    /// The bytes with every known token replaced by `[redacted]`.
+    /// The redactor for one exchange: every token seen so far and `extra`, the secrets of the
+    /// request itself (see [`request_secrets`]), are cut from whatever echoes them.
+    pub fn scrubber(&self, extra: Vec<String>) -> Scrubber {
+        let mut secrets: Vec<String> = self.lock().iter().map(|t| t.expose().to_string()).collect();
+        secrets.extend(extra);
+        secrets.retain(|s| s.len() >= MIN_SCRUBBED_CHARS);
+        // Longest first, so a secret that contains another is cut whole.
+        secrets.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+        secrets.dedup();
+        Scrubber { secrets }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<SecretString>> {
+        // A panic elsewhere cannot leave the list half-written: pushes are atomic.
+        self.tokens.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The secret values a request carries outside its bearer token: secret-like headers (and a
+/// credential header's value after its scheme), query values and JSON members.
+pub fn request_secrets(
+    headers: &[(String, String)],
+    query: Option<&str>,
+    body: &[u8],
+) -> Vec<String> {
+    let mut secrets = Vec::new();
+    for (name, value) in headers {
+        if is_secret_name(name) {
+            secrets.push(value.trim().to_string());
+            if let Some((_, credential)) = value.trim().split_once(' ') {
+                secrets.push(credential.trim().to_string());
+            }
+        }
+    }
+    if let Some(query) = query {
+        for part in query.split('&') {
+            if let Some((name, value)) = part.split_once('=')
+                && is_secret_name(&decoded(name))
+            {
+                secrets.push(value.to_string());
+                secrets.push(decoded(value));
+            }
+        }
+    }
+    if let Ok(value) = serde_json::from_slice::<Value>(body) {
+        secret_members(&value, &mut secrets);
+    }
+    secrets
+}
+
+fn secret_members(value: &Value, secrets: &mut Vec<String>) {
+    match value {
+        Value::Object(object) => {
+            for (key, member) in object {
+                match member {
+                    Value::String(text) if is_secret_name(key) => secrets.push(text.clone()),
+                    other => secret_members(other, secrets),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| secret_members(item, secrets)),
+        _ => {}
+    }
+}
+
+/// Cuts one exchange's secrets out of what is written down.
+#[derive(Debug)]
+pub struct Scrubber {
+    secrets: Vec<String>,
+}
+
+impl Scrubber {
+    /// The bytes with every secret replaced by `[redacted]`.
     pub fn scrub_bytes(&self, bytes: &[u8]) -> Vec<u8> {
-        let tokens = self.lock();
         let mut out = bytes.to_vec();
-        for token in tokens.iter().filter(|t| scrubbable(t)) {
-            out = replace_bytes(&out, token.expose().as_bytes());
+        for secret in &self.secrets {
+            out = replace_bytes(&out, secret.as_bytes());
         }
         out
     }
 
     pub fn scrub_text(&self, text: &str) -> String {
-        let tokens = self.lock();
         let mut out = text.to_string();
-        for token in tokens.iter().filter(|t| scrubbable(t)) {
-            out = out.replace(token.expose(), REDACTED);
+        for secret in &self.secrets {
+            out = out.replace(secret.as_str(), REDACTED);
         }
         out
     }
 
     /// Headers as they may be written down: credentials keep only their scheme, secret-like
-    /// headers read `[redacted]`, echoed tokens are cut from the rest.
+    /// headers read `[redacted]`, echoed secrets are cut from the rest.
     pub fn redact_headers(&self, headers: &[(String, String)]) -> Vec<(String, String)> {
         headers
             .iter()
@@ -152,7 +218,7 @@ impl TokenBook {
             .collect()
     }
 
-    /// A query string with secret-like parameters' values redacted and echoed tokens cut out;
+    /// A query string with secret-like parameters' values redacted and echoed secrets cut out;
     /// every other byte stays as received.
     pub fn redact_query(&self, query: &str) -> String {
         let parts: Vec<String> = query
@@ -167,7 +233,7 @@ impl TokenBook {
         self.scrub_text(&parts.join("&"))
     }
 
-    /// A body with echoed tokens cut out and, in JSON, secret-like members' values redacted.
+    /// A body with echoed secrets cut out and, in JSON, secret-like members' values redacted.
     pub fn redact_body(&self, body: &[u8]) -> Vec<u8> {
         let scrubbed = self.scrub_bytes(body);
         match serde_json::from_slice::<Value>(&scrubbed) {
@@ -181,15 +247,6 @@ impl TokenBook {
             Err(_) => scrubbed,
         }
     }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<SecretString>> {
-        // A panic elsewhere cannot leave the list half-written: pushes are atomic.
-        self.tokens.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-fn scrubbable(token: &SecretString) -> bool {
-    token.expose().len() >= MIN_SCRUBBED_CHARS
 }
 
 /// Headers that carry credentials in `scheme value` form.
@@ -288,7 +345,8 @@ mod tests {
         );
         assert_eq!(book.credential(None), Credential::None);
 
-        let headers = book.redact_headers(&[
+        let scrubber = book.scrubber(Vec::new());
+        let headers = scrubber.redact_headers(&[
             ("authorization".into(), "Bearer first-token-123".into()),
             ("x-api-key".into(), "k".into()),
             ("x-echo".into(), "saw first-token-123".into()),
@@ -299,7 +357,7 @@ mod tests {
         assert_eq!(headers[2].1, "saw [redacted]");
         assert_eq!(headers[3].1, "application/scim+json");
         assert_eq!(
-            book.redact_body(br#"{"detail":"bad token wrong-token-456"}"#),
+            scrubber.redact_body(br#"{"detail":"bad token wrong-token-456"}"#),
             br#"{"detail":"bad token [redacted]"}"#
         );
     }
@@ -307,15 +365,35 @@ mod tests {
     #[test]
     fn secret_query_values_and_json_members_are_redacted() {
         let book = TokenBook::default();
+        let headers = [("X-Api-Key".to_string(), "key-value-123".to_string())];
+        let query = "filter=userName+eq+%22a%22&access_token=abc%2Bdefghij&x";
+        let body =
+            br#"{"userName":"a","password":"p4ssw0rd-long","nested":[{"clientSecret":"s"}]}"#;
+        let secrets = request_secrets(&headers, Some(query), body);
         assert_eq!(
-            book.redact_query("filter=userName+eq+%22a%22&access_token=abc&x"),
+            secrets,
+            [
+                "key-value-123",
+                "abc%2Bdefghij",
+                "abc+defghij",
+                "p4ssw0rd-long",
+                "s"
+            ]
+        );
+        let book = book.scrubber(secrets);
+        assert_eq!(
+            book.redact_query(query),
             "filter=userName+eq+%22a%22&access_token=%5Bredacted%5D&x"
         );
         assert_eq!(
-            book.redact_body(br#"{"userName":"a","password":"p","nested":[{"clientSecret":"s"}]}"#),
+            book.redact_body(body),
             br#"{"userName":"a","password":"[redacted]","nested":[{"clientSecret":"[redacted]"}]}"#
         );
         // A body without secrets keeps its bytes, whitespace included.
         assert_eq!(book.redact_body(b"{ \"a\": 1 }"), b"{ \"a\": 1 }");
+        assert_eq!(
+            book.scrub_text("echo: key-value-123 abc+defghij p4ssw0rd-long"),
+            "echo: [redacted] [redacted] [redacted]"
+        );
     }
 }
