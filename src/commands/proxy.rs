@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::Context;
 
@@ -38,6 +39,7 @@ pub fn proxy(args: ProxyArgs) -> anyhow::Result<u8> {
         listen: args.listen,
         upstream: args.upstream.clone(),
         client,
+        shutdown_grace: Duration::from_secs(args.timeout + 1),
         record: args.record.clone(),
         har: args.har.clone(),
         scenario: ScenarioOptions {
@@ -77,7 +79,15 @@ pub fn proxy(args: ProxyArgs) -> anyhow::Result<u8> {
         wait_for_signal()
             .await
             .context("could not wait for Ctrl-C or SIGTERM")?;
-        eprintln!("stopping: finishing the requests in flight");
+        eprintln!(
+            "stopping: finishing the requests in flight (press Ctrl-C again to stop at once)"
+        );
+        tokio::spawn(async {
+            if wait_for_signal().await.is_ok() {
+                eprintln!("aborted");
+                std::process::exit(i32::from(exit::INTERRUPTED));
+            }
+        });
         let summary = running.shutdown().await;
         eprintln!(
             "recorded {} exchanges; {}",

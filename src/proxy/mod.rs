@@ -33,8 +33,6 @@ pub use scenario::{ScenarioOptions, scenario_name};
 /// Request bodies larger than this are refused (413): SCIM bodies are far smaller, and the whole
 /// body is held in memory to be forwarded and recorded.
 const MAX_REQUEST_BODY: usize = 16 * 1024 * 1024;
-/// How long `shutdown` waits for requests in flight before dropping them.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 #[derive(Clone)]
 pub struct ProxyConfig {
@@ -43,6 +41,8 @@ pub struct ProxyConfig {
     pub upstream: String,
     /// The client requests go upstream on (timeouts, TLS, environment proxies).
     pub client: HttpClient,
+    /// How long `shutdown` waits for requests in flight: the client's timeout and a little.
+    pub shutdown_grace: Duration,
     /// Where the scenario is written.
     pub record: PathBuf,
     /// Where the HAR archive is written, if wanted.
@@ -89,6 +89,7 @@ pub struct RunningProxy {
     server: JoinHandle<io::Result<()>>,
     finish: oneshot::Sender<()>,
     writer: JoinHandle<RecordingSummary>,
+    shutdown_grace: Duration,
 }
 
 impl RunningProxy {
@@ -96,13 +97,13 @@ impl RunningProxy {
         self.local_addr
     }
 
-    /// Stops accepting connections, lets requests in flight finish (up to a few seconds), writes
-    /// the files a last time and says what was recorded.
+    /// Stops accepting connections, lets requests in flight finish (up to the grace period),
+    /// writes the files a last time and says what was recorded.
     pub async fn shutdown(self) -> RecordingSummary {
         // The server task may already have ended; then there is nobody left to tell.
         let _ = self.stop.send(());
         let mut server = self.server;
-        if tokio::time::timeout(SHUTDOWN_GRACE, &mut server)
+        if tokio::time::timeout(self.shutdown_grace, &mut server)
             .await
             .is_err()
         {
@@ -157,6 +158,7 @@ pub async fn start(config: ProxyConfig) -> Result<RunningProxy, ProxyError> {
         server,
         finish,
         writer,
+        shutdown_grace: config.shutdown_grace,
     })
 }
 
