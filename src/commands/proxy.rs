@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -13,6 +14,7 @@ use super::run::{known_profiles, wait_for_signal};
 use super::{UsageError, did_you_mean, runtime};
 use crate::cli::ProxyArgs;
 use crate::exit;
+use crate::proxy::recording::RecordedExchange;
 use crate::proxy::{self, ProxyConfig, ScenarioOptions, scenario_name};
 
 pub fn proxy(args: ProxyArgs) -> anyhow::Result<u8> {
@@ -48,6 +50,9 @@ pub fn proxy(args: ProxyArgs) -> anyhow::Result<u8> {
             upstream: args.upstream.trim_end_matches('/').to_string(),
             output_label: record_label.clone(),
         },
+        observer: Some(Arc::new(|exchange| {
+            eprintln!("{}", exchange_line(exchange))
+        })),
     };
     if !args.listen.ip().is_loopback() {
         eprintln!(
@@ -105,6 +110,25 @@ pub fn proxy(args: ProxyArgs) -> anyhow::Result<u8> {
         }
         Ok(exit::SUCCESS)
     })
+}
+
+/// `POST /Users → 201 12 ms`, or the reason the upstream gave no answer.
+fn exchange_line(exchange: &RecordedExchange) -> String {
+    let request = &exchange.request;
+    let query = request
+        .query
+        .as_deref()
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
+    let outcome = match &exchange.upstream_error {
+        Some(error) => format!("{} ({error})", exchange.response.status),
+        None => format!(
+            "{} {} ms",
+            exchange.response.status,
+            exchange.response.elapsed.as_millis()
+        ),
+    };
+    format!("{} {}{query} → {outcome}", request.method, request.path)
 }
 
 fn written(summary: &proxy::RecordingSummary, record: &Path, har: Option<&Path>) -> String {

@@ -34,6 +34,9 @@ pub use scenario::{ScenarioOptions, scenario_name};
 /// body is held in memory to be forwarded and recorded.
 const MAX_REQUEST_BODY: usize = 16 * 1024 * 1024;
 
+/// Told about every exchange as it is recorded (already redacted), e.g. to print a line.
+pub type ExchangeObserver = Arc<dyn Fn(&RecordedExchange) + Send + Sync>;
+
 #[derive(Clone)]
 pub struct ProxyConfig {
     pub listen: SocketAddr,
@@ -48,6 +51,7 @@ pub struct ProxyConfig {
     /// Where the HAR archive is written, if wanted.
     pub har: Option<PathBuf>,
     pub scenario: ScenarioOptions,
+    pub observer: Option<ExchangeObserver>,
 }
 
 /// Why the proxy could not start.
@@ -142,6 +146,7 @@ pub async fn start(config: ProxyConfig) -> Result<RunningProxy, ProxyError> {
         client: config.client,
         tokens: TokenBook::default(),
         record,
+        observer: config.observer,
     });
     let app = axum::Router::new().fallback(forward).with_state(shared);
     let (stop, stopped) = oneshot::channel::<()>();
@@ -221,6 +226,7 @@ struct Shared {
     client: HttpClient,
     tokens: TokenBook,
     record: mpsc::UnboundedSender<RecordedExchange>,
+    observer: Option<ExchangeObserver>,
 }
 
 /// Headers that concern one connection only (RFC 9110 §7.6.1), never forwarded either way.
@@ -395,6 +401,9 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
         response: recorded_response,
         upstream_error,
     };
+    if let Some(observer) = &shared.observer {
+        observer(&exchange);
+    }
     // Recorded before the client sees the answer, so a request that depends on this one (a
     // PATCH of the id just created) is always recorded after it. The recorder is gone only
     // while the proxy shuts down.

@@ -85,6 +85,10 @@ pub fn scenario_name(stem: &str) -> String {
     }
 }
 
+/// Entra's RFC-compliance flag rides on the Tenant URL's query, and the harness appends a
+/// `--url` query to every request as Entra does.
+const TENANT_URL_FLAG: &str = "aadOptscim062020";
+
 /// The methods scenario files can send.
 const REPLAYABLE_METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 
@@ -456,6 +460,12 @@ impl ScenarioText {
             .collect();
         let mut query = Map::new();
         for (name, value) in &pairs {
+            if name.eq_ignore_ascii_case(TENANT_URL_FLAG) {
+                notes.push(format!(
+                    "`{name}` came from the Tenant URL: replay with --url 'URL?{name}'."
+                ));
+                continue;
+            }
             if query.contains_key(name) {
                 notes.push(format!(
                     "The query named `{name}` more than once; the replay sends the first."
@@ -702,7 +712,14 @@ mod tests {
     fn credentials_and_odd_requests_keep_their_effect_without_their_secrets() {
         let mut unauthenticated = exchange("GET", "/Users", Some("filter=x"), "", 401, "{}");
         unauthenticated.request.credential = Credential::None;
-        let mut wrong = exchange("GET", "/Users", Some("count=1&count=2"), "", 401, "{}");
+        let mut wrong = exchange(
+            "GET",
+            "/Users",
+            Some("aadOptscim062020&count=1&count=2"),
+            "",
+            401,
+            "{}",
+        );
         wrong.request.credential = Credential::Bearer { token: 1 };
         let mut basic = exchange("GET", "/Schemas", None, "", 401, "{}");
         basic.request.credential = Credential::Other {
@@ -737,6 +754,7 @@ mod tests {
         assert!(yaml.contains("not replayed: the upstream did not answer (could not connect)"));
         assert!(yaml.contains("not replayed: scenarios cannot send HEAD requests"));
         assert!(yaml.contains("the replay sends the first"));
+        assert!(yaml.contains("replay with --url 'URL?aadOptscim062020'"));
         let steps = steps(yaml);
         assert!(
             steps[0].get("auth").is_none(),

@@ -574,4 +574,39 @@ mod tests {
         assert_eq!(entries[2]["response"]["status"], 204);
         assert_eq!(entries[2]["comment"], "core cleanup");
     }
+
+    #[test]
+    fn a_recording_keeps_each_exchanges_own_start_time() {
+        let run = sample();
+        let post = run.scenarios[0].steps[0].exchange.clone().unwrap();
+        let at = |secs| SystemTime::UNIX_EPOCH + Duration::from_secs(secs);
+        let exchanges = vec![
+            TimedExchange {
+                started: at(10),
+                exchange: post.clone(),
+                comment: "forwarded".to_string(),
+            },
+            TimedExchange {
+                started: at(70),
+                exchange: post,
+                comment: "answered by the proxy: refused".to_string(),
+            },
+        ];
+        let text = render_recording(&exchanges, "through the proxy", at(100)).unwrap();
+        let har: Value = serde_json::from_str(&text).unwrap();
+        let log = &har["log"];
+        assert_eq!(log["version"], "1.2");
+        assert_eq!(log["pages"][0]["startedDateTime"], "1970-01-01T00:00:10Z");
+        assert_eq!(log["pages"][0]["title"], "through the proxy");
+        let entries = log["entries"].as_array().unwrap();
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[1]["startedDateTime"], "1970-01-01T00:01:10Z");
+        assert_eq!(entries[1]["pageref"], "recording");
+        assert_eq!(entries[1]["comment"], "answered by the proxy: refused");
+        assert_eq!(entries[1]["response"]["status"], 201);
+
+        let empty = render_recording(&[], "nothing yet", at(5)).unwrap();
+        let har: Value = serde_json::from_str(&empty).unwrap();
+        assert_eq!(har["log"]["entries"], serde_json::json!([]));
+    }
 }
