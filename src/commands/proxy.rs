@@ -120,7 +120,7 @@ fn exchange_line(exchange: &RecordedExchange) -> String {
         .as_deref()
         .map(|q| format!("?{q}"))
         .unwrap_or_default();
-    let outcome = match &exchange.upstream_error {
+    let outcome = match &exchange.answered_by_proxy {
         Some(error) => format!("{} ({error})", exchange.response.status),
         None => format!(
             "{} {} ms",

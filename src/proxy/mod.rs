@@ -25,7 +25,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use crate::run::http::{HttpClient, WireRequest};
+use crate::run::http::{HttpClient, WireRequest, WireResponse};
 use crate::scim::ScimError;
 use recording::{RecordedExchange, RecordedRequest, RecordedResponse, TokenBook, request_secrets};
 pub use scenario::{ScenarioOptions, scenario_name};
@@ -313,6 +313,11 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
     };
 
     let (body, outcome) = match axum::body::to_bytes(body, MAX_REQUEST_BODY).await {
+        Ok(body) => {
+            let body = body.to_vec();
+            let outcome = send_upstream(&shared.client, &parts.method, url, &headers, &body).await;
+            (body, outcome)
+        }
         Err(e) => (
             Vec::new(),
             Err((
@@ -322,36 +327,12 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
                 ),
             )),
         ),
-        Ok(body) => {
-            let body = body.to_vec();
-            let outcome = match wire_method(&parts.method) {
-                None => Err((
-                    StatusCode::NOT_IMPLEMENTED,
-                    format!("the proxy does not forward {} requests", parts.method),
-                )),
-                Some(method) => {
-                    let wire = WireRequest {
-                        method,
-                        url: url.clone(),
-                        headers: headers.clone(),
-                        body: (!body.is_empty()).then(|| body.clone()),
-                    };
-                    shared.client.send(&wire).await.map_err(|e| {
-                        (
-                            StatusCode::BAD_GATEWAY,
-                            format!("the upstream did not answer: {e}"),
-                        )
-                    })
-                }
-            };
-            (body, outcome)
-        }
     };
 
     let scrubber = shared
         .tokens
         .scrubber(request_secrets(&headers, query.as_deref(), &body));
-    let (response, recorded_response, upstream_error) = match outcome {
+    let (response, recorded_response, answered_by_proxy) = match outcome {
         Ok(wire) => {
             let recorded = RecordedResponse {
                 status: wire.status,
@@ -399,7 +380,7 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
             credential,
         },
         response: recorded_response,
-        upstream_error,
+        answered_by_proxy,
     };
     if let Some(observer) = &shared.observer {
         observer(&exchange);
@@ -409,6 +390,34 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
     // while the proxy shuts down.
     let _ = shared.record.send(exchange);
     response
+}
+
+/// The upstream's answer, or the status and reason the proxy answers with itself.
+async fn send_upstream(
+    client: &HttpClient,
+    method: &Method,
+    url: String,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Result<WireResponse, (StatusCode, String)> {
+    let Some(wire_method) = wire_method(method) else {
+        return Err((
+            StatusCode::NOT_IMPLEMENTED,
+            format!("the proxy does not forward {method} requests"),
+        ));
+    };
+    let request = WireRequest {
+        method: wire_method,
+        url,
+        headers: headers.to_vec(),
+        body: (!body.is_empty()).then(|| body.to_vec()),
+    };
+    client.send(&request).await.map_err(|e| {
+        (
+            StatusCode::BAD_GATEWAY,
+            format!("no usable answer from the upstream: {e}"),
+        )
+    })
 }
 
 /// The client's response: the status, the end-to-end headers and the body.

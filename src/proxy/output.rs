@@ -101,7 +101,7 @@ pub async fn write_loop(
 fn timed(recorded: &RecordedExchange) -> TimedExchange {
     let request = &recorded.request;
     let response = &recorded.response;
-    let comment = match &recorded.upstream_error {
+    let comment = match &recorded.answered_by_proxy {
         Some(error) => format!("answered by the proxy: {error}"),
         None => "forwarded by scim-harness proxy".to_string(),
     };

@@ -59,8 +59,9 @@ pub struct RecordedExchange {
     pub upstream_url: String,
     pub request: RecordedRequest,
     pub response: RecordedResponse,
-    /// Set when the upstream gave no answer and the response is the proxy's own 502.
-    pub upstream_error: Option<String>,
+    /// Why the proxy answered itself (the upstream gave no answer: 502; the request could not
+    /// be forwarded: 413, 501); `None` when the response is the upstream's.
+    pub answered_by_proxy: Option<String>,
 }
 
 impl RecordedExchange {

@@ -30,7 +30,7 @@ pub struct ScenarioOptions {
 pub struct RecordedScenario {
     pub yaml: String,
     pub steps: usize,
-    /// Exchanges kept only as comments (the upstream did not answer, a method scenarios lack).
+    /// Exchanges kept only as comments (the proxy answered itself, a method scenarios lack).
     pub not_replayed: usize,
 }
 
@@ -93,8 +93,8 @@ const TENANT_URL_FLAG: &str = "aadOptscim062020";
 const REPLAYABLE_METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 
 fn why_not_replayed(exchange: &RecordedExchange) -> Option<String> {
-    if let Some(error) = &exchange.upstream_error {
-        return Some(format!("the upstream did not answer ({error})"));
+    if let Some(why) = &exchange.answered_by_proxy {
+        return Some(format!("the proxy answered itself: {why}"));
     }
     let method = exchange.request.method.as_str();
     (!REPLAYABLE_METHODS.contains(&method))
@@ -609,7 +609,7 @@ mod tests {
                 body: response.as_bytes().to_vec(),
                 elapsed: Duration::from_millis(3),
             },
-            upstream_error: None,
+            answered_by_proxy: None,
         }
     }
 
@@ -726,7 +726,7 @@ mod tests {
             scheme: "Basic".to_string(),
         };
         let mut failed = exchange("GET", "/Users", None, "", 502, "{}");
-        failed.upstream_error = Some("could not connect".to_string());
+        failed.answered_by_proxy = Some("no usable answer from the upstream: refused".to_string());
         let head = exchange("HEAD", "/Users", None, "", 200, "");
         let mut raw = exchange(
             "POST",
@@ -751,7 +751,9 @@ mod tests {
         let scenario = render(&exchanges, &options()).unwrap();
         assert_eq!((scenario.steps, scenario.not_replayed), (5, 2));
         let yaml = &scenario.yaml;
-        assert!(yaml.contains("not replayed: the upstream did not answer (could not connect)"));
+        assert!(yaml.contains(
+            "not replayed: the proxy answered itself: no usable answer from the upstream: refused"
+        ));
         assert!(yaml.contains("not replayed: scenarios cannot send HEAD requests"));
         assert!(yaml.contains("the replay sends the first"));
         assert!(yaml.contains("replay with --url 'URL?aadOptscim062020'"));
@@ -783,7 +785,7 @@ mod tests {
     #[test]
     fn nothing_replayable_gives_no_scenario() {
         let mut failed = exchange("GET", "/Users", None, "", 502, "{}");
-        failed.upstream_error = Some("refused".to_string());
+        failed.answered_by_proxy = Some("refused".to_string());
         assert!(render(&[failed], &options()).is_none());
         assert!(render(&[], &options()).is_none());
     }
