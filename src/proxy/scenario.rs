@@ -369,10 +369,14 @@ impl ScenarioText {
 
         let mut spec = Map::new();
         spec.insert("method".into(), Value::String(request.method.clone()));
-        spec.insert(
-            "path".into(),
-            Value::String(self.templater.path(&request.path)),
-        );
+        // Scenario paths start with `/`; the base URL itself is the nearest they can name.
+        let path = if request.path.is_empty() {
+            notes.push("Sent to the base URL itself; the replay adds a `/`.".to_string());
+            "/".to_string()
+        } else {
+            self.templater.path(&request.path)
+        };
+        spec.insert("path".into(), Value::String(path));
         if let Some(query) = self.query(request.query.as_deref(), notes) {
             spec.insert("query".into(), Value::Object(query));
         }
@@ -740,7 +744,7 @@ mod tests {
             .headers
             .push(("User-Agent".to_string(), "Entra".to_string()));
         let exchanges = vec![
-            exchange("GET", "/ServiceProviderConfig", None, "", 200, "{}"),
+            exchange("GET", "", None, "", 200, "{}"),
             unauthenticated,
             wrong,
             basic,
