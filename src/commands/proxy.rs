@@ -36,7 +36,6 @@ pub fn proxy(args: ProxyArgs) -> anyhow::Result<u8> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let record_label = args.record.display().to_string();
     let config = ProxyConfig {
         listen: args.listen,
         upstream: args.upstream.clone(),
@@ -48,7 +47,7 @@ pub fn proxy(args: ProxyArgs) -> anyhow::Result<u8> {
             name: scenario_name(&stem),
             profile: args.profile.clone(),
             upstream: args.upstream.trim_end_matches('/').to_string(),
-            output_label: record_label.clone(),
+            output_label: args.record.display().to_string(),
         },
         observer: Some(Arc::new(|exchange| {
             eprintln!("{}", exchange_line(exchange))
@@ -71,7 +70,7 @@ pub fn proxy(args: ProxyArgs) -> anyhow::Result<u8> {
             reachable(running.local_addr()),
             args.upstream
         );
-        banner.push_str(&format!("recording to {record_label}"));
+        banner.push_str(&format!("recording to {}", args.record.display()));
         if let Some(har) = &args.har {
             banner.push_str(&format!(" and {}", har.display()));
         }
@@ -104,7 +103,8 @@ pub fn proxy(args: ProxyArgs) -> anyhow::Result<u8> {
         }
         if summary.steps > 0 {
             eprintln!(
-                "next: scim-harness run {record_label} --profile {} -v",
+                "next: scim-harness run {} --profile {} -v",
+                files(&summary.scenario_files),
                 args.profile
             );
         }
@@ -132,18 +132,30 @@ fn exchange_line(exchange: &RecordedExchange) -> String {
 }
 
 fn written(summary: &proxy::RecordingSummary, record: &Path, har: Option<&Path>) -> String {
-    let scenario = if summary.steps > 0 {
-        format!("scenario {} ({} steps)", record.display(), summary.steps)
-    } else {
-        format!(
+    let scenario = match summary.scenario_files.len() {
+        0 => format!(
             "no scenario written to {} (nothing to replay)",
             record.display()
-        )
+        ),
+        1 => format!("scenario {} ({} steps)", record.display(), summary.steps),
+        parts => format!(
+            "scenario in {parts} parts, {} ({} steps)",
+            files(&summary.scenario_files),
+            summary.steps
+        ),
     };
     match har {
         Some(har) => format!("{scenario}, HAR {}", har.display()),
         None => scenario,
     }
+}
+
+fn files(paths: &[std::path::PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn is_loopback_url(url: &url::Url) -> bool {

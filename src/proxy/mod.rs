@@ -81,6 +81,8 @@ pub struct RecordingSummary {
     pub exchanges: usize,
     /// Steps in the scenario (0: no scenario was written).
     pub steps: usize,
+    /// The scenario's files: the `--record` file, and for a long recording its parts.
+    pub scenario_files: Vec<PathBuf>,
     /// The first failure to write the files, if any (later writes were still tried).
     pub write_error: Option<String>,
 }

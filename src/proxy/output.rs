@@ -1,9 +1,10 @@
 //! The recorder: collects the exchanges in the order they were recorded and rewrites the scenario
-//! and the HAR archive after each one (several at once under load), each file replaced
-//! atomically, so whatever stops the proxy, the files on disk are complete and loadable.
+//! and the HAR archive after each one (under load, every quarter second with all that arrived),
+//! each file replaced atomically, so whatever stops the proxy, the files on disk are complete and
+//! loadable.
 
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -38,9 +39,15 @@ impl Outputs {
     /// Writes both files for the exchanges so far; the scenario once it has a step.
     fn write(&self, exchanges: &[RecordedExchange], summary: &mut RecordingSummary) {
         summary.exchanges = exchanges.len();
-        if let Some(recorded) = scenario::render(exchanges, &self.scenario) {
-            summary.steps = recorded.steps;
-            self.keep_error(replace(&self.record, recorded.yaml.as_bytes()), summary);
+        let parts = scenario::render(exchanges, &self.scenario);
+        summary.steps = parts.iter().map(|p| p.steps).sum();
+        summary.scenario_files = parts
+            .iter()
+            .map(|p| scenario::part_path(&self.record, p.part))
+            .collect();
+        for part in parts {
+            let path = scenario::part_path(&self.record, part.part);
+            self.keep_error(replace(&path, part.yaml.as_bytes()), summary);
         }
         if let Some(path) = &self.har {
             let timed: Vec<TimedExchange> = exchanges.iter().map(timed).collect();
@@ -64,6 +71,10 @@ impl Outputs {
     }
 }
 
+/// Under load the files are rewritten at most this often (each rewrite renders everything
+/// recorded so far); a lone exchange is on disk at once.
+const MIN_WRITE_INTERVAL: Duration = Duration::from_millis(250);
+
 /// Receives exchanges until told to finish, then writes a last time and reports.
 pub async fn write_loop(
     mut recorded: mpsc::UnboundedReceiver<RecordedExchange>,
@@ -74,7 +85,9 @@ pub async fn write_loop(
     let mut summary = RecordingSummary::default();
     // An empty archive from the start: the HAR file exists as soon as the proxy listens.
     outputs.write(&exchanges, &mut summary);
-    loop {
+    let mut last_write = Instant::now();
+    let mut finished = false;
+    while !finished {
         tokio::select! {
             biased;
             next = recorded.recv() => match next {
@@ -83,16 +96,24 @@ pub async fn write_loop(
             },
             _ = &mut finish => break,
         }
+        let wait = MIN_WRITE_INTERVAL.saturating_sub(last_write.elapsed());
+        if !wait.is_zero() {
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                _ = &mut finish => finished = true,
+            }
+        }
         while let Ok(exchange) = recorded.try_recv() {
             exchanges.push(exchange);
         }
         outputs.write(&exchanges, &mut summary);
+        last_write = Instant::now();
     }
     let before = exchanges.len();
     while let Ok(exchange) = recorded.try_recv() {
         exchanges.push(exchange);
     }
-    if exchanges.len() != before {
+    if exchanges.len() != before || summary.exchanges != exchanges.len() {
         outputs.write(&exchanges, &mut summary);
     }
     summary

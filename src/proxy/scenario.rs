@@ -5,6 +5,7 @@
 //! server and again against the same one.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
 
@@ -25,46 +26,106 @@ pub struct ScenarioOptions {
     pub output_label: String,
 }
 
-/// The scenario text and what went into it.
+/// One scenario file of a recording and what went into it.
 #[derive(Debug, Clone)]
 pub struct RecordedScenario {
+    /// 1 for the first file; a long recording continues in parts 2, 3, … (see [`part_path`]).
+    pub part: usize,
     pub yaml: String,
     pub steps: usize,
     /// Exchanges kept only as comments (the proxy answered itself, a method scenarios lack).
     pub not_replayed: usize,
 }
 
-/// The scenario that replays the exchanges; `None` while none of them can be replayed (a
-/// scenario needs at least one step).
-pub fn render(
-    exchanges: &[RecordedExchange],
-    options: &ScenarioOptions,
-) -> Option<RecordedScenario> {
-    let mut text = ScenarioText {
-        writer: YamlWriter::default(),
-        templater: Templater {
-            ids: Vec::new(),
-            prefix: run_prefix(exchanges),
-        },
-        main_token: main_token(exchanges),
-        counters: HashMap::new(),
-    };
-    let replayable = exchanges
-        .iter()
-        .filter(|e| why_not_replayed(e).is_none())
-        .count();
-    if replayable == 0 {
-        return None;
-    }
-    text.header(exchanges, replayable, options);
+/// A part holds at most this many steps, well under the loader's limit of
+/// [`MAX_STEPS`](crate::scenario::load::MAX_STEPS).
+const PART_STEPS: usize = 400;
+/// A part stops growing at about this many bytes, well under the loader's
+/// [`MAX_FILE_BYTES`](crate::scenario::load::MAX_FILE_BYTES).
+const PART_BYTES: usize = 640 * 1024;
+/// What a step costs in the file beyond its path, query, headers and body (keys, comments,
+/// the check).
+const STEP_OVERHEAD_BYTES: usize = 1024;
+
+/// The scenario files that replay the exchanges, in order: one, unless the recording is longer
+/// than a scenario may be. Empty while none of them can be replayed (a scenario needs a step).
+pub fn render(exchanges: &[RecordedExchange], options: &ScenarioOptions) -> Vec<RecordedScenario> {
+    let prefix = run_prefix(exchanges);
+    let main_token = main_token(exchanges);
+    let parts = split(exchanges);
+    let count = parts.len();
+    parts
+        .into_iter()
+        .enumerate()
+        .map(|(index, (first, part))| {
+            let mut text = ScenarioText {
+                writer: YamlWriter::default(),
+                templater: Templater {
+                    ids: Vec::new(),
+                    prefix: prefix.clone(),
+                },
+                main_token,
+                counters: HashMap::new(),
+            };
+            let replayable = part
+                .iter()
+                .filter(|e| why_not_replayed(e).is_none())
+                .count();
+            let number = index + 1;
+            text.header(part, replayable, options, (number, count));
+            for (offset, exchange) in part.iter().enumerate() {
+                text.exchange(first + offset + 1, exchange);
+            }
+            RecordedScenario {
+                part: number,
+                yaml: text.writer.finish(),
+                steps: replayable,
+                not_replayed: part.len() - replayable,
+            }
+        })
+        .collect()
+}
+
+/// The exchanges cut into parts that each load as a scenario, with the index of each part's
+/// first exchange; exchanges that cannot be replayed go with the part they fall in. No part
+/// without a step.
+fn split(exchanges: &[RecordedExchange]) -> Vec<(usize, &[RecordedExchange])> {
+    let mut parts = Vec::new();
+    let (mut start, mut steps, mut bytes) = (0, 0, 0);
     for (index, exchange) in exchanges.iter().enumerate() {
-        text.exchange(index + 1, exchange);
+        let request = &exchange.request;
+        let size = STEP_OVERHEAD_BYTES
+            + request.path.len()
+            + request.query.as_ref().map_or(0, String::len)
+            + request.headers.iter().map(|(n, v)| n.len() + v.len()).sum::<usize>()
+            // Block-style YAML can take twice the bytes of compact JSON.
+            + 2 * request.body.len();
+        let replayable = why_not_replayed(exchange).is_none();
+        if replayable && steps > 0 && (steps == PART_STEPS || bytes + size > PART_BYTES) {
+            parts.push((start, &exchanges[start..index]));
+            (start, steps, bytes) = (index, 0, 0);
+        }
+        steps += usize::from(replayable);
+        bytes += size;
     }
-    Some(RecordedScenario {
-        yaml: text.writer.finish(),
-        steps: replayable,
-        not_replayed: exchanges.len() - replayable,
-    })
+    if steps > 0 {
+        parts.push((start, &exchanges[start..]));
+    }
+    parts
+}
+
+/// Where part `part` of a recording written to `path` goes: `recorded.yaml` itself for the
+/// first, then `recorded-part-2.yaml`, …
+pub fn part_path(path: &Path, part: usize) -> PathBuf {
+    if part <= 1 {
+        return path.to_path_buf();
+    }
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    let name = match path.extension() {
+        Some(extension) => format!("{stem}-part-{part}.{}", extension.to_string_lossy()),
+        None => format!("{stem}-part-{part}"),
+    };
+    path.with_file_name(name)
 }
 
 /// `[a-z0-9-]+` from a file stem, e.g. `Customer Capture` → `customer-capture`.
@@ -248,7 +309,13 @@ struct ScenarioText {
 }
 
 impl ScenarioText {
-    fn header(&mut self, exchanges: &[RecordedExchange], steps: usize, options: &ScenarioOptions) {
+    fn header(
+        &mut self,
+        exchanges: &[RecordedExchange],
+        steps: usize,
+        options: &ScenarioOptions,
+        (part, parts): (usize, usize),
+    ) {
         let w = &mut self.writer;
         w.comment(
             0,
@@ -270,7 +337,22 @@ impl ScenarioText {
                 }
             ),
         );
-        let file = &options.output_label;
+        let label = |part| {
+            part_path(Path::new(&options.output_label), part)
+                .display()
+                .to_string()
+        };
+        let files: Vec<String> = (1..=parts).map(label).collect();
+        if parts > 1 {
+            w.comment(
+                0,
+                &format!(
+                    "Part {part} of {parts}: a scenario holds at most {PART_STEPS} recorded steps. Ids \
+                     created in another part are sent as they were recorded."
+                ),
+            );
+        }
+        let file = files.join(" ");
         let profile = &options.profile;
         w.comment(
             0,
@@ -284,14 +366,22 @@ impl ScenarioText {
                 "or against a SCIM endpoint: scim-harness run {file} --profile {profile} --url URL --token-file FILE"
             ),
         );
-        w.entry(0, "name", &Value::String(options.name.clone()));
+        let name = if part > 1 {
+            format!("{}-part-{part}", options.name)
+        } else {
+            options.name.clone()
+        };
+        w.entry(0, "name", &Value::String(name));
         w.entry(
             0,
             "title",
-            &Value::String(format!(
-                "Traffic recorded through the proxy to {}",
-                options.upstream
-            )),
+            &Value::String(match parts {
+                1 => format!("Traffic recorded through the proxy to {}", options.upstream),
+                _ => format!(
+                    "Traffic recorded through the proxy to {} (part {part} of {parts})",
+                    options.upstream
+                ),
+            }),
         );
         let started = exchanges
             .first()
@@ -671,7 +761,7 @@ mod tests {
             ),
             exchange("DELETE", &format!("/Users/{id}"), None, "", 204, ""),
         ];
-        let scenario = render(&exchanges, &options()).unwrap();
+        let scenario = render(&exchanges, &options()).remove(0);
         assert_eq!(scenario.steps, 5);
         let yaml = &scenario.yaml;
         let steps = steps(yaml);
@@ -752,7 +842,7 @@ mod tests {
             head,
             raw,
         ];
-        let scenario = render(&exchanges, &options()).unwrap();
+        let scenario = render(&exchanges, &options()).remove(0);
         assert_eq!((scenario.steps, scenario.not_replayed), (5, 2));
         let yaml = &scenario.yaml;
         assert!(yaml.contains(
@@ -790,8 +880,50 @@ mod tests {
     fn nothing_replayable_gives_no_scenario() {
         let mut failed = exchange("GET", "/Users", None, "", 502, "{}");
         failed.answered_by_proxy = Some("refused".to_string());
-        assert!(render(&[failed], &options()).is_none());
-        assert!(render(&[], &options()).is_none());
+        assert!(render(&[failed], &options()).is_empty());
+        assert!(render(&[], &options()).is_empty());
+    }
+
+    #[test]
+    fn a_long_recording_continues_in_parts_that_each_load() {
+        let mut failed = exchange("GET", "/Users", None, "", 502, "{}");
+        failed.answered_by_proxy = Some("refused".to_string());
+        let mut exchanges = vec![failed];
+        for n in 0..PART_STEPS + 10 {
+            let id = format!("id-{n}");
+            exchanges.push(exchange(
+                "POST",
+                "/Users",
+                None,
+                r#"{"userName":"u"}"#,
+                201,
+                &format!(r#"{{"id":"{id}"}}"#),
+            ));
+        }
+        exchanges.push(exchange("DELETE", "/Users/id-0", None, "", 204, ""));
+        let parts = render(&exchanges, &options());
+        assert_eq!(parts.len(), 2);
+        assert_eq!(
+            (parts[0].part, parts[0].steps, parts[0].not_replayed),
+            (1, PART_STEPS, 1)
+        );
+        assert_eq!((parts[1].part, parts[1].steps), (2, 11));
+        let second = &parts[1].yaml;
+        assert!(second.contains("name: recorded-part-2"), "{second}");
+        assert!(second.contains("scim-harness run recorded.yaml recorded-part-2.yaml"));
+        assert!(
+            second.contains("path: /Users/id-0"),
+            "an id from part 1 stays as recorded"
+        );
+        for part in &parts {
+            load_str("recorded.yaml", &part.yaml, &LoadOptions::default())
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        assert_eq!(
+            part_path(Path::new("out/rec.yaml"), 3),
+            Path::new("out/rec-part-3.yaml")
+        );
+        assert_eq!(part_path(Path::new("rec.yaml"), 1), Path::new("rec.yaml"));
     }
 
     #[test]
