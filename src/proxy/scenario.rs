@@ -291,13 +291,22 @@ fn placeholder(var: &str) -> String {
 }
 
 /// Request headers the replay leaves out: the HTTP layer writes them, the harness sends its own,
-/// or a tunnel in front of the proxy added them.
+/// or a tunnel or CDN in front of the proxy added them (ngrok, Cloudflare, Azure Front Door).
 fn is_transport_header(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     matches!(
         lower.as_str(),
-        "host" | "content-length" | "authorization" | "forwarded" | "via" | "x-real-ip"
-    ) || lower.starts_with("x-forwarded-")
+        "host"
+            | "content-length"
+            | "authorization"
+            | "forwarded"
+            | "via"
+            | "x-real-ip"
+            | "true-client-ip"
+            | "cdn-loop"
+    ) || ["x-forwarded-", "cf-", "x-azure-", "ngrok-"]
+        .iter()
+        .any(|prefix| lower.starts_with(prefix))
 }
 
 struct ScenarioText {
@@ -833,6 +842,11 @@ mod tests {
         raw.request
             .headers
             .push(("User-Agent".to_string(), "Entra".to_string()));
+        for tunnel in ["X-Forwarded-For", "Cf-Ray", "Cdn-Loop"] {
+            raw.request
+                .headers
+                .push((tunnel.to_string(), "added on the way".to_string()));
+        }
         let exchanges = vec![
             exchange("GET", "", None, "", 200, "{}"),
             unauthenticated,
