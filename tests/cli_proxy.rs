@@ -59,7 +59,14 @@ impl Proxy {
     }
 
     /// SIGTERM, then what the proxy said on stderr once it exited 0.
-    fn stop(mut self) -> String {
+    fn stop(self) -> String {
+        let (code, stderr) = self.stop_with_code();
+        assert_eq!(code, Some(0), "{stderr}");
+        stderr
+    }
+
+    /// SIGTERM, then the exit code and what the proxy said on stderr.
+    fn stop_with_code(mut self) -> (Option<i32>, String) {
         let status = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
@@ -80,8 +87,7 @@ impl Proxy {
         if let Some(mut pipe) = self.child.stderr.take() {
             pipe.read_to_string(&mut stderr).expect("stderr");
         }
-        assert_eq!(exit.code(), Some(0), "{stderr}");
-        stderr
+        (exit.code(), stderr)
     }
 }
 
@@ -315,4 +321,33 @@ fn requests_and_answers_pass_byte_for_byte_and_failures_answer_502() {
         recorded.contains("X-Custom") || recorded.contains("x-custom"),
         "{recorded}"
     );
+}
+
+#[test]
+fn a_recording_that_cannot_be_saved_is_said_at_once_and_in_the_exit_code() {
+    let upstream = TestServer::start_with(ServerProfile::Entra, &[], SECRET);
+    let dir = tempfile::tempdir().unwrap();
+    let gone = dir.path().join("gone");
+    std::fs::create_dir(&gone).unwrap();
+    let (record, har) = files(&gone);
+    let proxy = Proxy::start(&upstream.url(), &record, &har);
+    std::fs::remove_dir_all(&gone).unwrap();
+    harness()
+        .args(["run", "entra-core", "--no-snapshots", "--url", &proxy.url])
+        .args(["--token", SECRET])
+        .assert()
+        .code(0);
+    let (code, said) = proxy.stop_with_code();
+    assert_eq!(code, Some(3), "{said}");
+    assert_eq!(
+        said.matches("warning: the recording is not being saved")
+            .count(),
+        1,
+        "told once while it keeps failing: {said}"
+    );
+    assert!(
+        said.contains("error: the recording is incomplete"),
+        "{said}"
+    );
+    assert!(!said.contains(SECRET));
 }

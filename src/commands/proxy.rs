@@ -15,7 +15,7 @@ use super::{UsageError, did_you_mean, runtime};
 use crate::cli::ProxyArgs;
 use crate::exit;
 use crate::proxy::recording::RecordedExchange;
-use crate::proxy::{self, ProxyConfig, ScenarioOptions, scenario_name};
+use crate::proxy::{self, ProxyConfig, ProxyObserver, ScenarioOptions, scenario_name};
 
 pub fn proxy(args: ProxyArgs) -> anyhow::Result<u8> {
     let known = known_profiles();
@@ -49,9 +49,7 @@ pub fn proxy(args: ProxyArgs) -> anyhow::Result<u8> {
             upstream: args.upstream.trim_end_matches('/').to_string(),
             output_label: args.record.display().to_string(),
         },
-        observer: Some(Arc::new(|exchange| {
-            eprintln!("{}", exchange_line(exchange))
-        })),
+        observer: Arc::new(Stderr),
     };
     if !args.listen.ip().is_loopback() {
         eprintln!(
@@ -110,6 +108,19 @@ pub fn proxy(args: ProxyArgs) -> anyhow::Result<u8> {
         }
         Ok(exit::SUCCESS)
     })
+}
+
+/// Progress on stderr, so stdout keeps only the banner a script may read.
+struct Stderr;
+
+impl ProxyObserver for Stderr {
+    fn exchange(&self, exchange: &RecordedExchange) {
+        eprintln!("{}", exchange_line(exchange));
+    }
+
+    fn write_failed(&self, message: &str) {
+        eprintln!("warning: the recording is not being saved: {message}");
+    }
 }
 
 /// `POST /Users → 201 12 ms`, or the reason the upstream gave no answer.

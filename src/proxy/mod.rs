@@ -34,8 +34,14 @@ pub use scenario::{ScenarioOptions, scenario_name};
 /// body is held in memory to be forwarded and recorded.
 const MAX_REQUEST_BODY: usize = 16 * 1024 * 1024;
 
-/// Told about every exchange as it is recorded (already redacted), e.g. to print a line.
-pub type ExchangeObserver = Arc<dyn Fn(&RecordedExchange) + Send + Sync>;
+/// Told what happens while the proxy runs, e.g. to print it.
+pub trait ProxyObserver: Send + Sync {
+    /// An exchange as it is recorded (already redacted).
+    fn exchange(&self, exchange: &RecordedExchange);
+    /// Writing the files failed (the disk is full, the folder went away); later writes are
+    /// still tried, and a streak of failures is told once.
+    fn write_failed(&self, message: &str);
+}
 
 #[derive(Clone)]
 pub struct ProxyConfig {
@@ -51,7 +57,7 @@ pub struct ProxyConfig {
     /// Where the HAR archive is written, if wanted.
     pub har: Option<PathBuf>,
     pub scenario: ScenarioOptions,
-    pub observer: Option<ExchangeObserver>,
+    pub observer: Arc<dyn ProxyObserver>,
 }
 
 /// Why the proxy could not start.
@@ -142,7 +148,12 @@ pub async fn start(config: ProxyConfig) -> Result<RunningProxy, ProxyError> {
 
     let (record, recorded) = mpsc::unbounded_channel();
     let (finish, finished) = oneshot::channel();
-    let writer = tokio::spawn(output::write_loop(recorded, finished, outputs));
+    let writer = tokio::spawn(output::write_loop(
+        recorded,
+        finished,
+        outputs,
+        config.observer.clone(),
+    ));
     let shared = Arc::new(Shared {
         upstream,
         client: config.client,
@@ -228,7 +239,7 @@ struct Shared {
     client: HttpClient,
     tokens: TokenBook,
     record: mpsc::UnboundedSender<RecordedExchange>,
-    observer: Option<ExchangeObserver>,
+    observer: Arc<dyn ProxyObserver>,
 }
 
 /// Headers that concern one connection only (RFC 9110 §7.6.1), never forwarded either way.
@@ -384,9 +395,7 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
         response: recorded_response,
         answered_by_proxy,
     };
-    if let Some(observer) = &shared.observer {
-        observer(&exchange);
-    }
+    shared.observer.exchange(&exchange);
     // Recorded before the client sees the answer, so a request that depends on this one (a
     // PATCH of the id just created) is always recorded after it. The recorder is gone only
     // while the proxy shuts down.

@@ -4,13 +4,14 @@
 //! loadable.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::{mpsc, oneshot};
 
 use super::recording::RecordedExchange;
 use super::scenario::{self, ScenarioOptions};
-use super::{ProxyError, RecordingSummary};
+use super::{ProxyError, ProxyObserver, RecordingSummary};
 use crate::report::har::{self, TimedExchange};
 use crate::run::result::{Exchange, ResponseRecord};
 
@@ -35,39 +36,51 @@ impl Outputs {
         }
         Ok(())
     }
+}
 
+/// Writes the files and tells the observer when writing starts failing.
+struct Writer {
+    outputs: Outputs,
+    observer: Arc<dyn ProxyObserver>,
+    /// Whether the last write failed: a streak of failures is told once.
+    failing: bool,
+}
+
+impl Writer {
     /// Writes both files for the exchanges so far; the scenario once it has a step.
-    fn write(&self, exchanges: &[RecordedExchange], summary: &mut RecordingSummary) {
+    fn write(&mut self, exchanges: &[RecordedExchange], summary: &mut RecordingSummary) {
+        let outputs = &self.outputs;
         summary.exchanges = exchanges.len();
-        let parts = scenario::render(exchanges, &self.scenario);
+        let parts = scenario::render(exchanges, &outputs.scenario);
         summary.steps = parts.iter().map(|p| p.steps).sum();
         summary.scenario_files = parts
             .iter()
-            .map(|p| scenario::part_path(&self.record, p.part))
+            .map(|p| scenario::part_path(&outputs.record, p.part))
             .collect();
+        let mut failures = Vec::new();
         for part in parts {
-            let path = scenario::part_path(&self.record, part.part);
-            self.keep_error(replace(&path, part.yaml.as_bytes()), summary);
+            let path = scenario::part_path(&outputs.record, part.part);
+            failures.extend(replace(&path, part.yaml.as_bytes()).err());
         }
-        if let Some(path) = &self.har {
+        if let Some(path) = &outputs.har {
             let timed: Vec<TimedExchange> = exchanges.iter().map(timed).collect();
             let title = format!(
                 "Traffic through scim-harness proxy to {}",
-                self.scenario.upstream
+                outputs.scenario.upstream
             );
             let written = har::render_recording(&timed, &title, SystemTime::now())
                 .map_err(|e| format!("cannot encode {}: {e}", path.display()))
                 .and_then(|text| replace(path, text.as_bytes()));
-            self.keep_error(written, summary);
+            failures.extend(written.err());
         }
-    }
-
-    fn keep_error(&self, result: Result<(), String>, summary: &mut RecordingSummary) {
-        if let Err(message) = result
-            && summary.write_error.is_none()
-        {
-            summary.write_error = Some(message);
+        if !failures.is_empty() {
+            let message = failures.join("; ");
+            if !self.failing {
+                self.observer.write_failed(&message);
+            }
+            summary.write_error.get_or_insert(message);
         }
+        self.failing = !failures.is_empty();
     }
 }
 
@@ -80,11 +93,17 @@ pub async fn write_loop(
     mut recorded: mpsc::UnboundedReceiver<RecordedExchange>,
     mut finish: oneshot::Receiver<()>,
     outputs: Outputs,
+    observer: Arc<dyn ProxyObserver>,
 ) -> RecordingSummary {
     let mut exchanges = Vec::new();
     let mut summary = RecordingSummary::default();
+    let mut writer = Writer {
+        outputs,
+        observer,
+        failing: false,
+    };
     // An empty archive from the start: the HAR file exists as soon as the proxy listens.
-    outputs.write(&exchanges, &mut summary);
+    writer.write(&exchanges, &mut summary);
     let mut last_write = Instant::now();
     let mut finished = false;
     while !finished {
@@ -106,7 +125,7 @@ pub async fn write_loop(
         while let Ok(exchange) = recorded.try_recv() {
             exchanges.push(exchange);
         }
-        outputs.write(&exchanges, &mut summary);
+        writer.write(&exchanges, &mut summary);
         last_write = Instant::now();
     }
     let before = exchanges.len();
@@ -114,7 +133,7 @@ pub async fn write_loop(
         exchanges.push(exchange);
     }
     if exchanges.len() != before || summary.exchanges != exchanges.len() {
-        outputs.write(&exchanges, &mut summary);
+        writer.write(&exchanges, &mut summary);
     }
     summary
 }
