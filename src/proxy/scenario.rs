@@ -480,29 +480,7 @@ impl ScenarioText {
             spec.insert("query".into(), Value::Object(query));
         }
         let (auth, auth_header) = self.auth(&request.credential, notes);
-        let mut headers = Map::new();
-        if let Some(value) = auth_header {
-            headers.insert("Authorization".into(), Value::String(value));
-        }
-        let content_type = exchange.request_header("content-type");
-        for (header, value) in &request.headers {
-            let lower = header.to_ascii_lowercase();
-            if is_transport_header(&lower)
-                || (lower == "content-type"
-                    && !request.body.is_empty()
-                    && value == ENTRA_CONTENT_TYPE)
-            {
-                continue;
-            }
-            if super::recording::is_secret_name(&lower) {
-                notes.push(format!("Not replayed: the {header} header (a secret)."));
-                continue;
-            }
-            headers.insert(header.clone(), Value::String(self.templater.text(value)));
-        }
-        if !request.body.is_empty() && content_type.is_none() {
-            notes.push("The request had no Content-Type; the replay sends Entra's.".to_string());
-        }
+        let headers = self.headers(exchange, auth_header, notes);
         if !headers.is_empty() {
             spec.insert("headers".into(), Value::Object(headers));
         }
@@ -553,6 +531,38 @@ impl ScenarioText {
         }
         step.insert("expect".into(), json!([expect]));
         Value::Object(step)
+    }
+
+    /// The headers the replay must send beyond its own: those the client sent apart from
+    /// credentials, transport headers and Entra's Content-Type.
+    fn headers(
+        &self,
+        exchange: &RecordedExchange,
+        authorization: Option<String>,
+        notes: &mut Vec<String>,
+    ) -> Map<String, Value> {
+        let request = &exchange.request;
+        let mut headers = Map::new();
+        if let Some(value) = authorization {
+            headers.insert("Authorization".into(), Value::String(value));
+        }
+        for (header, value) in &request.headers {
+            let lower = header.to_ascii_lowercase();
+            let entra_content_type =
+                lower == "content-type" && !request.body.is_empty() && value == ENTRA_CONTENT_TYPE;
+            if is_transport_header(&lower) || entra_content_type {
+                continue;
+            }
+            if super::recording::is_secret_name(&lower) {
+                notes.push(format!("Not replayed: the {header} header (a secret)."));
+                continue;
+            }
+            headers.insert(header.clone(), Value::String(self.templater.text(value)));
+        }
+        if !request.body.is_empty() && exchange.request_header("content-type").is_none() {
+            notes.push("The request had no Content-Type; the replay sends Entra's.".to_string());
+        }
+        headers
     }
 
     /// The decoded query as the scenario's `query:` mapping.
