@@ -61,6 +61,9 @@ pub enum Command {
     Cleanup(CleanupArgs),
     /// Turn an Entra provisioning log export into a scenario that replays the failed operations.
     ImportLog(ImportLogArgs),
+    /// Forward traffic to a SCIM endpoint unchanged and record it as a scenario that replays it
+    /// (and a HAR archive); secrets are redacted in what is written.
+    Proxy(ProxyArgs),
 }
 
 /// The most scenarios `run --jobs` runs at the same time: more would only queue at the target.
@@ -377,6 +380,38 @@ pub struct ImportLogArgs {
     /// Replay the operations that succeeded too, not only the failed ones.
     #[arg(long)]
     pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// Address and port to listen on, e.g. 127.0.0.1:8081 (port 0: any free port). Any address
+    /// works (behind a tunnel, for instance); one that is not loopback gets a warning.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: std::net::SocketAddr,
+
+    /// The SCIM base URL requests are forwarded to, e.g. https://staging.example/scim/v2. Clients
+    /// call the proxy at its root (/Users) or at the same base path (/scim/v2/Users).
+    #[arg(long, value_name = "URL")]
+    pub upstream: String,
+
+    /// Write the traffic here as a scenario that replays it (rewritten after every exchange).
+    #[arg(long, value_name = "FILE")]
+    pub record: PathBuf,
+
+    /// Also write the traffic as a HAR 1.2 archive, which a browser's developer tools open.
+    #[arg(long, value_name = "FILE.har")]
+    pub har: Option<PathBuf>,
+
+    /// The profile the recorded scenario is replayed under.
+    #[arg(long, default_value = "entra", value_name = "NAME")]
+    pub profile: String,
+
+    /// Seconds to wait for each upstream response (then the client gets a 502).
+    #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+
+    #[command(flatten)]
+    pub tls: TlsArgs,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@
 //! - [`cli`] and [`commands`]: argument parsing and the edges (`anyhow` with context).
 //! - [`report`]: formats results; never talks to the target.
 //! - [`load`]: Entra's initial cycle at scale, on [`run`]'s HTTP client (measures, never judges).
+//! - [`proxy`]: a recording reverse proxy on [`run`]'s HTTP client; writes scenarios and HAR.
 //! - [`run`]: the only layer that talks to a SCIM endpoint (HTTP, variables, cleanup ledger).
 //! - [`gate`]: the CI policy over a finished run (selection, severity, known findings).
 //! - [`checks`] and [`snapshot`]: judge one exchange; pure apart from snapshot files.
@@ -24,6 +25,7 @@ pub mod gate;
 pub mod import;
 pub mod load;
 pub mod mapping;
+pub mod proxy;
 pub mod report;
 pub mod run;
 pub mod scenario;

@@ -7,6 +7,7 @@ mod connection;
 mod import_log;
 mod list;
 mod load;
+mod proxy;
 mod review;
 mod run;
 mod serve;
@@ -35,6 +36,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Reject(args) => review::reject(args),
         Command::Cleanup(args) => cleanup::cleanup(args),
         Command::ImportLog(args) => import_log::import_log(args),
+        Command::Proxy(args) => proxy::proxy(args),
     }
 }
 

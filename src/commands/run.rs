@@ -245,7 +245,7 @@ pub(super) fn watch_signals(interrupt: Interrupt, run_prefix: String) {
     });
 }
 
-async fn wait_for_signal() -> io::Result<()> {
+pub(super) async fn wait_for_signal() -> io::Result<()> {
     #[cfg(unix)]
     {
         let mut terminate =

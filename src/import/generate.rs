@@ -10,8 +10,8 @@ use serde_json::{Map, Value, json};
 
 use super::entry::{LogEntry, Operation, Status};
 use super::reason::{self, Reason};
-use super::yaml::YamlWriter;
 use crate::mapping::{Dialect, Mapping, Resolved};
+use crate::scenario::writer::{YamlWriter, template_literal as literal};
 use crate::scim::SCHEMA_ENTERPRISE_USER as ENTERPRISE_URN;
 
 const SCHEMA_USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -249,11 +249,6 @@ fn unmapped_names<'a>(entry: &'a LogEntry, mapping: &Mapping) -> Vec<&'a str> {
         .filter(|p| mapping.resolve(&p.name).is_none())
         .map(|p| p.name.as_str())
         .collect()
-}
-
-/// A literal from the log inside a template field: `{{` must not start a placeholder.
-fn literal(text: &str) -> String {
-    text.replace("{{", "{{\"{{\"}}")
 }
 
 fn parse_bool(text: &str) -> Option<bool> {

@@ -12,7 +12,6 @@ mod entry;
 mod generate;
 mod json;
 mod reason;
-mod yaml;
 
 pub use crate::mapping::{AttributeMapping, Dialect, Mapping};
 pub use csv::{CsvFiles, SiblingNames, sibling_names};

@@ -1,6 +1,6 @@
 //! `--trace FILE.har`: every exchange of a run as a HAR 1.2 archive, which a browser's developer
 //! tools open (Network tab → Import HAR). Built from the result model, so the bearer token is
-//! already `Bearer [redacted]` here.
+//! already `Bearer [redacted]` here. `proxy --har` writes its recording through the same model.
 //!
 //! The result model keeps no wall-clock time per exchange, so `startedDateTime` is reconstructed:
 //! the run's start (now minus its duration) plus the time every earlier exchange took.
@@ -29,6 +29,57 @@ pub fn render(result: &RunResult, now: SystemTime) -> Result<String, serde_json:
         });
         scenario_entries(scenario, &page_id, &mut clock, &mut entries);
     }
+    let comment = format!(
+        "{} (target {}), run prefix {}",
+        result.target.base_url, result.target.name, result.run_prefix
+    );
+    archive(pages, entries, comment)
+}
+
+/// One exchange of a recording (the proxy's traffic), with the moment it started.
+#[derive(Debug, Clone)]
+pub struct TimedExchange {
+    pub started: SystemTime,
+    pub exchange: Exchange,
+    /// Says what the entry is, e.g. which upstream failure a `502` stands for.
+    pub comment: String,
+}
+
+/// A recording as an archive: one page titled `title`, one entry per exchange in order.
+pub fn render_recording(
+    exchanges: &[TimedExchange],
+    title: &str,
+    now: SystemTime,
+) -> Result<String, serde_json::Error> {
+    let page_id = "recording".to_string();
+    let page_start = exchanges.first().map_or(now, |e| e.started);
+    let pages = vec![Page {
+        started_date_time: Clock { at: page_start }.timestamp(),
+        id: page_id.clone(),
+        title: title.to_string(),
+        page_timings: PageTimings {},
+    }];
+    let entries = exchanges
+        .iter()
+        .map(|timed| {
+            let mut clock = Clock { at: timed.started };
+            exchange_entry(
+                &timed.exchange,
+                &page_id,
+                &mut clock,
+                timed.comment.clone(),
+                None,
+            )
+        })
+        .collect();
+    archive(pages, entries, title.to_string())
+}
+
+fn archive(
+    pages: Vec<Page>,
+    entries: Vec<Entry>,
+    comment: String,
+) -> Result<String, serde_json::Error> {
     let archive = Archive {
         log: Log {
             version: "1.2",
@@ -38,10 +89,7 @@ pub fn render(result: &RunResult, now: SystemTime) -> Result<String, serde_json:
             },
             pages,
             entries,
-            comment: format!(
-                "{} (target {}), run prefix {}",
-                result.target.base_url, result.target.name, result.run_prefix
-            ),
+            comment,
         },
     };
     serde_json::to_string_pretty(&archive)
@@ -525,5 +573,40 @@ mod tests {
         assert_eq!(entries[2]["request"]["method"], "DELETE");
         assert_eq!(entries[2]["response"]["status"], 204);
         assert_eq!(entries[2]["comment"], "core cleanup");
+    }
+
+    #[test]
+    fn a_recording_keeps_each_exchanges_own_start_time() {
+        let run = sample();
+        let post = run.scenarios[0].steps[0].exchange.clone().unwrap();
+        let at = |secs| SystemTime::UNIX_EPOCH + Duration::from_secs(secs);
+        let exchanges = vec![
+            TimedExchange {
+                started: at(10),
+                exchange: post.clone(),
+                comment: "forwarded".to_string(),
+            },
+            TimedExchange {
+                started: at(70),
+                exchange: post,
+                comment: "answered by the proxy: refused".to_string(),
+            },
+        ];
+        let text = render_recording(&exchanges, "through the proxy", at(100)).unwrap();
+        let har: Value = serde_json::from_str(&text).unwrap();
+        let log = &har["log"];
+        assert_eq!(log["version"], "1.2");
+        assert_eq!(log["pages"][0]["startedDateTime"], "1970-01-01T00:00:10Z");
+        assert_eq!(log["pages"][0]["title"], "through the proxy");
+        let entries = log["entries"].as_array().unwrap();
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[1]["startedDateTime"], "1970-01-01T00:01:10Z");
+        assert_eq!(entries[1]["pageref"], "recording");
+        assert_eq!(entries[1]["comment"], "answered by the proxy: refused");
+        assert_eq!(entries[1]["response"]["status"], 201);
+
+        let empty = render_recording(&[], "nothing yet", at(5)).unwrap();
+        let har: Value = serde_json::from_str(&empty).unwrap();
+        assert_eq!(har["log"]["entries"], serde_json::json!([]));
     }
 }

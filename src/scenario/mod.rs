@@ -8,6 +8,7 @@ pub mod load;
 pub mod model;
 mod raw;
 pub mod template;
+pub mod writer;
 
 use std::path::Path;
 

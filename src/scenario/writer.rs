@@ -1,4 +1,4 @@
-//! A small YAML writer for generated scenarios: block style for structure, flow style for short
+//! A small YAML writer for the scenarios the harness generates (`import-log`, `proxy --record`): block style for structure, flow style for short
 //! objects of scalars (`- {op: Replace, path: active, value: "False"}`), and quoting wherever a
 //! plain scalar could be read as something else (`"False"` stays a string, `"0123"` stays text).
 //! Quoted strings escape every character YAML does not allow as it is (DEL, C1 controls,
@@ -213,6 +213,12 @@ fn double_quoted(text: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// Text taken from elsewhere (a log, recorded traffic) inside a template field: `{{` must not
+/// start a placeholder.
+pub fn template_literal(text: &str) -> String {
+    text.replace("{{", "{{\"{{\"}}")
 }
 
 /// A string as a YAML scalar: plain when nothing could misread it, JSON-quoted otherwise.
