@@ -3,7 +3,8 @@
 //! already `Bearer [redacted]` here. `proxy --har` writes its recording through the same model.
 //!
 //! The result model keeps no wall-clock time per exchange, so `startedDateTime` is reconstructed:
-//! the run's start (now minus its duration) plus the time every earlier exchange took.
+//! the run's start (now minus its duration), plus when the scenario started (scenarios may run at
+//! the same time), plus the time every earlier exchange of the scenario took.
 
 use std::time::{Duration, SystemTime};
 
@@ -16,10 +17,12 @@ use crate::run::result::{CleanupResult, Exchange, RunResult, ScenarioResult, Ste
 /// Renders the archive; `now` is when the run finished (the caller passes the clock).
 pub fn render(result: &RunResult, now: SystemTime) -> Result<String, serde_json::Error> {
     let started = now.checked_sub(result.duration).unwrap_or(now);
-    let mut clock = Clock { at: started };
     let mut pages = Vec::new();
     let mut entries = Vec::new();
     for scenario in &result.scenarios {
+        let mut clock = Clock {
+            at: started + scenario.started_after,
+        };
         let page_id = scenario.name.clone();
         pages.push(Page {
             started_date_time: clock.timestamp(),
@@ -95,7 +98,7 @@ fn archive(
     serde_json::to_string_pretty(&archive)
 }
 
-/// Hands out start times in run order.
+/// Hands out start times in a scenario's order.
 struct Clock {
     at: SystemTime,
 }
@@ -524,6 +527,7 @@ mod tests {
                     outcome: Ok(204),
                     removed: true,
                 }],
+                started_after: Duration::ZERO,
                 duration: Duration::from_millis(20),
             }],
             duration: Duration::from_millis(30),
@@ -573,6 +577,25 @@ mod tests {
         assert_eq!(entries[2]["request"]["method"], "DELETE");
         assert_eq!(entries[2]["response"]["status"], 204);
         assert_eq!(entries[2]["comment"], "core cleanup");
+    }
+
+    #[test]
+    fn scenarios_that_ran_at_the_same_time_start_at_their_own_offset() {
+        let mut result = sample();
+        let mut second = result.scenarios[0].clone();
+        second.name = "second".to_string();
+        second.started_after = Duration::from_millis(5);
+        result.scenarios.push(second);
+        let text = render(&result, SystemTime::UNIX_EPOCH + Duration::from_secs(1)).unwrap();
+        let har: Value = serde_json::from_str(&text).unwrap();
+        let log = &har["log"];
+        assert_eq!(
+            log["pages"][1]["startedDateTime"],
+            "1970-01-01T00:00:00.975Z"
+        );
+        let entries = log["entries"].as_array().unwrap();
+        assert_eq!(entries[3]["pageref"], "second");
+        assert_eq!(entries[3]["startedDateTime"], "1970-01-01T00:00:00.975Z");
     }
 
     #[test]

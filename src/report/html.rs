@@ -650,6 +650,7 @@ mod tests {
                     outcome: Err("connection refused".to_string()),
                     removed: false,
                 }],
+                started_after: Duration::ZERO,
                 duration: Duration::from_millis(20),
             }],
             duration: Duration::from_millis(25),

@@ -16,7 +16,7 @@ mod selection;
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
 use serde_json::Value;
@@ -104,6 +104,7 @@ pub async fn run(
 ) -> RunResult {
     let started = Instant::now();
     let suite = Suite {
+        started,
         scenarios,
         config,
         features: FeatureProbe::default(),
@@ -128,6 +129,7 @@ pub async fn run(
 
 /// What the concurrently running scenarios share.
 struct Suite<'a> {
+    started: Instant,
     scenarios: &'a [Scenario],
     config: &'a RunConfig,
     features: FeatureProbe,
@@ -149,7 +151,8 @@ impl Suite<'_> {
             let index = self.next.get();
             self.next.set(index + 1);
             self.report.borrow_mut().started(index);
-            let result = match self.features.missing(&scenario.requires, config).await {
+            let started_after = self.started.elapsed();
+            let mut result = match self.features.missing(&scenario.requires, config).await {
                 Ok(()) => {
                     let vars = initial_vars(config, index, self.scenarios.len());
                     let on_step = |step: &StepResult| {
@@ -159,6 +162,7 @@ impl Suite<'_> {
                 }
                 Err(reason) => ScenarioResult::skipped(scenario, reason),
             };
+            result.started_after = started_after;
             self.report.borrow_mut().finished(index, &result);
             self.results.borrow_mut()[index] = Some(result);
         }
@@ -243,6 +247,7 @@ async fn run_scenario(
         skipped: None,
         steps,
         cleanup,
+        started_after: Duration::ZERO,
         duration: started.elapsed(),
     }
 }

@@ -38,6 +38,9 @@ pub struct ScenarioResult {
     pub steps: Vec<StepResult>,
     /// The requests that undid what the scenario created, in the order they ran.
     pub cleanup: Vec<CleanupResult>,
+    /// When it started, counted from the run's start: scenarios may run at the same time.
+    #[serde(skip)]
+    pub started_after: Duration,
     #[serde(serialize_with = "as_millis")]
     pub duration: Duration,
 }
@@ -51,6 +54,7 @@ impl ScenarioResult {
             skipped: Some(reason),
             steps: Vec::new(),
             cleanup: Vec::new(),
+            started_after: Duration::ZERO,
             duration: Duration::ZERO,
         }
     }
