@@ -381,7 +381,12 @@ fn verdict_text(verdict: &Verdict, expect_file: Option<&Path>) -> String {
 pub fn summary_text(t: &Tally, seconds: f64) -> String {
     let mut parts = vec![format!("{} steps", t.steps)];
     if t.scenarios_skipped > 0 {
-        parts.push(format!("{} scenarios skipped", t.scenarios_skipped));
+        let noun = if t.scenarios_skipped == 1 {
+            "scenario"
+        } else {
+            "scenarios"
+        };
+        parts.push(format!("{} {noun} skipped", t.scenarios_skipped));
     }
     if t.steps_skipped > 0 {
         parts.push(format!("{} skipped", t.steps_skipped));
