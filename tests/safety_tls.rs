@@ -5,88 +5,26 @@
 
 mod hostile;
 mod support;
+#[path = "support/tls.rs"]
+mod tls;
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use predicates::prelude::*;
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use support::{TestServer, harness};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
-use tokio_rustls::TlsAcceptor;
 
-struct TlsFront {
-    /// `https://127.0.0.1:<port>/scim/v2`
-    url: String,
-    ca_pem: String,
-}
-
-/// Serves `backend` over TLS with a certificate for 127.0.0.1 issued by a fresh private CA.
-fn tls_front(backend: &TestServer) -> TlsFront {
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "scim-harness test CA");
-    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("CA key"))
-        .expect("CA certificate");
-    let leaf_key = KeyPair::generate().expect("leaf key");
-    let leaf = CertificateParams::new(vec!["127.0.0.1".to_string()])
-        .expect("leaf params")
-        .signed_by(&leaf_key, &ca)
-        .expect("leaf certificate");
-
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("protocol versions")
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![leaf.der().clone(), CertificateDer::from(ca.der().to_vec())],
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
-        )
-        .expect("server config");
-    let acceptor = TlsAcceptor::from(Arc::new(config));
-
-    let backend_url = url::Url::parse(&backend.url()).expect("backend URL");
-    let backend_addr: SocketAddr =
-        format!("127.0.0.1:{}", backend_url.port().expect("backend port"))
-            .parse()
-            .expect("address");
-    let listener = backend
-        .runtime
-        .block_on(TcpListener::bind("127.0.0.1:0"))
-        .expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    backend.runtime.spawn(async move {
-        while let Ok((socket, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(socket).await else {
-                    return;
-                };
-                let Ok(mut plain) = TcpStream::connect(backend_addr).await else {
-                    return;
-                };
-                let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
-            });
-        }
-    });
-    TlsFront {
-        url: format!("https://127.0.0.1:{port}{}", backend_url.path()),
-        ca_pem: ca.pem(),
-    }
+/// The reference server behind TLS with a certificate for 127.0.0.1.
+fn tls_front(backend: &TestServer) -> tls::TlsFront {
+    tls::tls_front(backend, &["127.0.0.1"], tls::BOTH)
 }
 
 #[test]
 fn an_unknown_ca_fails_verification_and_ca_cert_makes_it_pass() {
     let backend = TestServer::start(&[]);
     let front = tls_front(&backend);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let ca_file = dir.path().join("ca.pem");
-    std::fs::write(&ca_file, &front.ca_pem).expect("CA written");
+    let ca_file = front.ca_file.path();
 
     harness()
         .args(["run", "--no-snapshots", "entra-core", "--url", &front.url])
@@ -99,7 +37,7 @@ fn an_unknown_ca_fails_verification_and_ca_cert_makes_it_pass() {
     harness()
         .args(["run", "--no-snapshots", "entra-core", "--url", &front.url])
         .args(["--token", &backend.token, "--ca-cert"])
-        .arg(&ca_file)
+        .arg(ca_file)
         .assert()
         .code(0)
         .stdout(predicate::str::contains("PASSED"));
@@ -214,14 +152,12 @@ fn https_goes_through_the_https_proxy_in_a_connect_tunnel() {
     let backend = TestServer::start(&[]);
     let front = tls_front(&backend);
     let (proxy_port, seen) = connect_proxy(&backend.runtime);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let ca_file = dir.path().join("ca.pem");
-    std::fs::write(&ca_file, &front.ca_pem).expect("CA written");
+    let ca_file = front.ca_file.path();
     harness_without_proxies()
         .env("HTTPS_PROXY", format!("http://127.0.0.1:{proxy_port}"))
         .args(["run", "--no-snapshots", "entra-core", "--url", &front.url])
         .args(["--token", &backend.token, "--ca-cert"])
-        .arg(&ca_file)
+        .arg(ca_file)
         .assert()
         .code(0);
     let authority = front

@@ -8,9 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
-use crate::secret::SecretString;
-
-pub const REDACTED: &str = "[redacted]";
+use crate::secret::{REDACTED, SecretString, redact_bytes};
 
 /// A token shorter than this would match ordinary text, and scrubbing it would garble the
 /// recording; real tokens are far longer.
@@ -185,7 +183,7 @@ impl Scrubber {
     pub fn scrub_bytes(&self, bytes: &[u8]) -> Vec<u8> {
         let mut out = bytes.to_vec();
         for secret in &self.secrets {
-            out = replace_bytes(&out, secret.as_bytes());
+            out = redact_bytes(&out, secret.as_bytes());
         }
         out
     }
@@ -302,21 +300,6 @@ fn decoded(text: &str) -> String {
         .next()
         .map(|(name, _)| name.into_owned())
         .unwrap_or_default()
-}
-
-fn replace_bytes(haystack: &[u8], needle: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(haystack.len());
-    let mut rest = haystack;
-    while let Some((&first, tail)) = rest.split_first() {
-        if rest.starts_with(needle) {
-            out.extend_from_slice(REDACTED.as_bytes());
-            rest = &rest[needle.len()..];
-        } else {
-            out.push(first);
-            rest = tail;
-        }
-    }
-    out
 }
 
 #[cfg(test)]

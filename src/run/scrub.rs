@@ -3,9 +3,8 @@
 //! check, capture, snapshot or report can see it.
 
 use super::http::{TransportError, WireResponse};
-use crate::secret::SecretString;
+use crate::secret::{REDACTED, SecretString, redact_bytes};
 
-const REDACTED: &str = "[redacted]";
 /// A shorter token would match ordinary text (a one-letter test token is in every word) and
 /// scrubbing it would garble the response; real tokens are far longer.
 const MIN_SCRUBBED_CHARS: usize = 8;
@@ -15,7 +14,7 @@ pub fn response(mut response: WireResponse, token: Option<&SecretString>) -> Wir
     let Some(secret) = scrubbed(token) else {
         return response;
     };
-    response.body = replace(&response.body, secret.as_bytes());
+    response.body = redact_bytes(&response.body, secret.as_bytes());
     for (_, value) in &mut response.headers {
         if value.contains(secret) {
             *value = value.replace(secret, REDACTED);
@@ -37,21 +36,6 @@ fn scrubbed(token: Option<&SecretString>) -> Option<&str> {
     token
         .map(SecretString::expose)
         .filter(|s| s.len() >= MIN_SCRUBBED_CHARS)
-}
-
-fn replace(haystack: &[u8], needle: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(haystack.len());
-    let mut rest = haystack;
-    while let Some((&first, tail)) = rest.split_first() {
-        if rest.starts_with(needle) {
-            out.extend_from_slice(REDACTED.as_bytes());
-            rest = &rest[needle.len()..];
-        } else {
-            out.push(first);
-            rest = tail;
-        }
-    }
-    out
 }
 
 #[cfg(test)]
