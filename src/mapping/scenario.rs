@@ -202,6 +202,16 @@ impl Planned<'_> {
         matches!(self.kind, Kind::Active | Kind::Boolean)
     }
 
+    /// What tells apart the steps of the matching attribute at `rank`: the first one's steps keep
+    /// the names Entra's own scenarios use.
+    fn step_suffix(&self, rank: usize) -> String {
+        if rank == 0 {
+            String::new()
+        } else {
+            format!("-{}", self.slug)
+        }
+    }
+
     /// The variable holding the value at `stage` (string values only).
     fn var(&self, stage: usize) -> String {
         let suffix = ["", "_legacy", "_compliant"][stage];
@@ -560,11 +570,7 @@ impl Builder<'_, '_> {
         );
         for (rank, &index) in self.matching.iter().enumerate() {
             let planned = &self.planned[index];
-            let suffix = if rank == 0 {
-                String::new()
-            } else {
-                format!("-{}", planned.slug)
-            };
+            let suffix = planned.step_suffix(rank);
             push(
                 &mut steps,
                 self.lookup(
@@ -587,11 +593,7 @@ impl Builder<'_, '_> {
         push(&mut steps, self.create(), self.file_location.clone());
         for (rank, &index) in self.matching.iter().enumerate() {
             let planned = &self.planned[index];
-            let suffix = if rank == 0 {
-                String::new()
-            } else {
-                format!("-{}", planned.slug)
-            };
+            let suffix = planned.step_suffix(rank);
             push(
                 &mut steps,
                 self.lookup(
