@@ -8,7 +8,7 @@ mod support;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use hostile::{HostileServer, Reply, http, scenario_file, scim};
+use hostile::{CREATE_THEN_GET, HostileServer, Reply, http, scenario_file, scim};
 use scim_harness::server::Quirk;
 use serde_json::Value;
 use support::{TestServer, harness, repo_snapshots, run_against};
@@ -261,27 +261,7 @@ fn a_concurrent_run_matches_the_committed_snapshots() {
 /// Two copies of a scenario that creates a user and then reads it back; the server hands out
 /// `u-1`, `u-2`, … and never answers the read.
 fn two_scenarios_stuck_after_creating() -> (tempfile::TempDir, HostileServer) {
-    let text = r#"title: Create, then read
-steps:
-  - name: create
-    title: Creates a user
-    request:
-      method: POST
-      path: /Users
-      body:
-        schemas: [urn:ietf:params:scim:schemas:core:2.0:User]
-        userName: "{{run.prefix}}.alice@contoso.example"
-    capture:
-      user_id: /id
-    cleanup:
-      method: DELETE
-      path: /Users/{{user_id}}
-  - name: read
-    title: Reads it back
-    request:
-      method: GET
-      path: /Users/{{user_id}}
-"#;
+    let text = CREATE_THEN_GET;
     let (dir, first) = scenario_file("first.yaml", text);
     std::fs::write(first.with_file_name("second.yaml"), text).unwrap();
     let created = AtomicUsize::new(0);

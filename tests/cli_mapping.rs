@@ -3,10 +3,11 @@
 //! that breaks it, and bad mapping files are usage errors at `file:line:col` (golden files in
 //! tests/fixtures/mappings/bad; `UPDATE_GOLDEN=1` rewrites them).
 
+#[path = "support/golden.rs"]
+mod golden;
 mod support;
 
-use std::path::Path;
-
+use golden::assert_golden_errors;
 use scim_harness::mapping::scenario::generate;
 use scim_harness::mapping::{Dialect, Mapping};
 use scim_harness::scenario::load::LoadOptions;
@@ -178,47 +179,16 @@ fn a_bad_mapping_file_is_a_usage_error_at_its_line() {
 
 #[test]
 fn bad_mappings_fail_with_their_golden_error() {
-    let folder = Path::new("tests/fixtures/mappings/bad");
-    let mut files: Vec<_> = std::fs::read_dir(folder)
-        .expect("fixture folder")
-        .map(|entry| entry.expect("fixture entry").path())
-        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
-    assert!(files.len() >= 10, "found {} bad mappings", files.len());
-    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
-    let mut mismatches = Vec::new();
-    for file in &files {
-        let result = Mapping::load_file(file).and_then(|mapping| {
-            generate(
-                &mapping,
-                &[Dialect::Legacy, Dialect::Compliant],
-                &LoadOptions::default(),
-            )
-        });
-        let error = match result {
-            Ok(_) => {
-                mismatches.push(format!("{} loaded without error", file.display()));
-                continue;
-            }
-            Err(error) => error.to_string() + "\n",
-        };
-        let golden = file.with_extension("err");
-        if update {
-            std::fs::write(&golden, &error).expect("write golden file");
-            continue;
-        }
-        let expected = std::fs::read_to_string(&golden).unwrap_or_default();
-        if expected != error {
-            mismatches.push(format!(
-                "{}:\n--- expected\n{expected}--- actual\n{error}",
-                file.display()
-            ));
-        }
-    }
-    assert!(
-        mismatches.is_empty(),
-        "{}\n(if the new messages are right: UPDATE_GOLDEN=1 cargo test --test cli_mapping)",
-        mismatches.join("\n")
-    );
+    assert_golden_errors("tests/fixtures/mappings/bad", 10, "cli_mapping", |file| {
+        Mapping::load_file(file)
+            .and_then(|mapping| {
+                generate(
+                    &mapping,
+                    &[Dialect::Legacy, Dialect::Compliant],
+                    &LoadOptions::default(),
+                )
+            })
+            .err()
+            .map(|error| error.to_string())
+    });
 }

@@ -198,10 +198,7 @@ steps:
 }
 
 /// A scenario that creates a user (registering its DELETE) and then reads it back.
-pub fn create_then_get_scenario() -> (tempfile::TempDir, std::path::PathBuf) {
-    scenario_file(
-        "create-then-get.yaml",
-        r#"title: Create, then read
+pub const CREATE_THEN_GET: &str = r#"title: Create, then read
 steps:
   - name: create
     title: Creates a user
@@ -221,8 +218,10 @@ steps:
     request:
       method: GET
       path: /Users/{{user_id}}
-"#,
-    )
+"#;
+
+pub fn create_then_get_scenario() -> (tempfile::TempDir, std::path::PathBuf) {
+    scenario_file("create-then-get.yaml", CREATE_THEN_GET)
 }
 
 pub fn scenario_file(name: &str, text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
