@@ -3,7 +3,9 @@
 # scim2-tester's CLI (`scim2 test`, from scim2-cli) vs `scim-sanity probe`: median wall time and
 # peak RSS over REPEAT interleaved runs (default 5), side by side; the harness both with its default
 # concurrency (every scenario at once) and with `--jobs 1` (one scenario after another). Plus the
-# suite against the embedded server.
+# suite against the embedded server, and the harness vs scim-sanity against a server that answers
+# in parallel but LATENCY ms late (`scim-harness serve --latency`, default 20), as a tenant on the
+# other side of a network would.
 source "$(dirname "$0")/lib.sh"
 build_harness
 
@@ -79,6 +81,20 @@ tools=()
 add_tool embedded "$HARNESS" --color never run --no-snapshots
 add_tool "embedded -j 1" "$HARNESS" --color never run --no-snapshots --jobs 1
 compare
+tools=()
+LATENCY=${LATENCY:-20}
+port=$(free_port)
+start_bg "$HARNESS" serve --host 127.0.0.1 --port "$port" --token "$TOKEN" --latency "$LATENCY"
+wait_port "$port"
+url=http://127.0.0.1:$port/scim/v2
+add_tool "harness, far" "$HARNESS" --color never run --no-snapshots --url "$url" --token "$TOKEN"
+add_tool "harness -j 1, far" "$HARNESS" --color never run --no-snapshots --jobs 1 --url "$url" --token "$TOKEN"
+if [ -x "$BENCH_VENV/bin/scim-sanity" ]; then
+  add_tool "scim-sanity, far" "$BENCH_VENV/bin/scim-sanity" probe "$url" --token "$TOKEN" --i-accept-side-effects
+fi
+compare
+stop_all
+far=("${tools[@]}")
 
 echo
 echo "(a) default suite against scim2-server $(cat "$ROOT/tests/expectations/scim2-server.version") on 127.0.0.1, median of $REPEAT interleaved runs"
@@ -89,3 +105,10 @@ for tool in "${peers[@]}"; do
 done
 echo
 echo "scim-harness run --no-snapshots against the embedded server: $(wall embedded) s wall, $(max ${RSS_RUNS[embedded]}) MB peak (target: under 0.15 s); --jobs 1: $(wall "embedded -j 1") s"
+echo
+echo "(a, far) the same suite against scim-harness serve --latency $LATENCY on 127.0.0.1 (answers in parallel, $LATENCY ms late), median of $REPEAT"
+printf '%-18s %8s %9s %22s\n' tool "wall s" "peak MB" "wall / scim-harness"
+for tool in "${far[@]}"; do
+  printf '%-18s %8s %9s %22s\n' "$tool" "$(wall "$tool")" "$(max ${RSS_RUNS[$tool]})" \
+    "$(ratio "$(wall "$tool")" "$(wall "harness, far")")"
+done

@@ -349,6 +349,12 @@ pub struct ServeArgs {
     #[arg(long = "quirk", value_enum, value_name = "NAME")]
     pub quirks: Vec<Quirk>,
 
+    /// Answer every request MS milliseconds late, like an endpoint across a WAN or in front of
+    /// a slow database: shows how long a run or a load cycle takes against a distant tenant,
+    /// and exercises --timeout.
+    #[arg(long, default_value_t = 0, value_name = "MS", value_parser = clap::value_parser!(u64).range(0..=600_000))]
+    pub latency: u64,
+
     /// Print the available quirks and exit.
     #[arg(long)]
     pub list_quirks: bool,

@@ -114,3 +114,25 @@ fn serve_lists_its_quirks() {
         .stdout(predicate::str::contains("empty-filter-404"))
         .stdout(predicate::str::contains("reject-string-booleans"));
 }
+
+#[test]
+fn serve_with_latency_shows_the_harness_timeout_on_the_step() {
+    let served = serve(&["--token", "given-token", "--latency", "3000"]);
+    harness()
+        .args(["run", "entra-core", "--step", "test-connection"])
+        .args([
+            "--no-snapshots",
+            "--timeout",
+            "1",
+            "--url",
+            &served.base_url,
+        ])
+        .args(["--token", "given-token"])
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains("ERROR  1 test-connection  GET "))
+        .stdout(predicate::str::contains(
+            "no complete answer within 1 s (--timeout)",
+        ))
+        .stdout(predicate::str::contains("1 step · 1 without an answer"));
+}

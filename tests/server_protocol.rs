@@ -3,6 +3,8 @@
 
 mod server_common;
 
+use std::time::Duration;
+
 use reqwest::Method;
 use scim_harness::server::{Quirk, ServerConfig, router};
 use serde_json::json;
@@ -244,6 +246,32 @@ async fn invalid_base_paths_are_refused_at_start() {
     })
     .await;
     assert!(result.is_err());
+}
+
+/// `serve --latency`: every answer waits, and concurrent requests wait side by side (as over a
+/// long network path), not one after another. Paused time makes the wait exact.
+#[tokio::test(start_paused = true)]
+async fn latency_delays_every_answer_and_concurrent_requests_wait_together() {
+    use axum::body::Body;
+    use tower_service::Service;
+    let latency = Duration::from_millis(250);
+    let app = router(ServerConfig {
+        token: Some(TOKEN.to_string()),
+        latency,
+        ..ServerConfig::default()
+    });
+    let request = || {
+        axum::http::Request::get("/scim/v2/Users?filter=userName+eq+%22nobody%22")
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .body(Body::empty())
+            .expect("a valid request")
+    };
+    let started = tokio::time::Instant::now();
+    let (first, second) = tokio::join!(app.clone().call(request()), app.clone().call(request()));
+    assert_eq!(started.elapsed(), latency);
+    for answer in [first, second] {
+        assert_eq!(answer.expect("infallible").status(), 200);
+    }
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! `scim-harness serve`: the reference server for curl, a browser, or the harness itself.
 
 use std::io::Write;
+use std::time::Duration;
 
 use anyhow::Context;
 
@@ -30,6 +31,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<u8> {
         base_path: args.base_path.clone(),
         profile: args.profile,
         quirks: args.quirks.clone(),
+        latency: Duration::from_millis(args.latency),
     };
     runtime()?.block_on(async move {
         let server = server::start(config)
@@ -44,6 +46,12 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<u8> {
         if !args.quirks.is_empty() {
             let names: Vec<&str> = args.quirks.iter().map(|q| q.name()).collect();
             banner.push_str(&format!("quirks: {}\n", names.join(", ")));
+        }
+        if args.latency > 0 {
+            banner.push_str(&format!(
+                "latency: {} ms before every answer\n",
+                args.latency
+            ));
         }
         banner.push_str("Press Ctrl-C to stop.\n");
         // The server keeps serving when whoever started it stops reading its output.

@@ -379,14 +379,12 @@ fn verdict_text(verdict: &Verdict, expect_file: Option<&Path>) -> String {
 }
 
 pub fn summary_text(t: &Tally, seconds: f64) -> String {
-    let mut parts = vec![format!("{} steps", t.steps)];
+    let mut parts = vec![counted(t.steps, "step", "steps")];
     if t.scenarios_skipped > 0 {
-        let noun = if t.scenarios_skipped == 1 {
-            "scenario"
-        } else {
-            "scenarios"
-        };
-        parts.push(format!("{} {noun} skipped", t.scenarios_skipped));
+        parts.push(format!(
+            "{} skipped",
+            counted(t.scenarios_skipped, "scenario", "scenarios")
+        ));
     }
     if t.steps_skipped > 0 {
         parts.push(format!("{} skipped", t.steps_skipped));
@@ -403,12 +401,16 @@ pub fn summary_text(t: &Tally, seconds: f64) -> String {
         check_parts.push(format!("{} failed", t.checks_failed));
     }
     if t.checks_warned > 0 {
-        check_parts.push(format!("{} warnings", t.checks_warned));
+        check_parts.push(counted(t.checks_warned, "warning", "warnings"));
     }
     if t.checks_skipped > 0 {
         check_parts.push(format!("{} not judged", t.checks_skipped));
     }
-    parts.push(format!("{checks} checks: {}", check_parts.join(", ")));
+    parts.push(format!(
+        "{}: {}",
+        counted(checks, "check", "checks"),
+        check_parts.join(", ")
+    ));
     let snapshots = t.snapshots_matched + t.snapshots_changed + t.snapshots_new;
     if snapshots > 0 {
         let mut snap = vec![format!("{} matched", t.snapshots_matched)];
@@ -421,7 +423,45 @@ pub fn summary_text(t: &Tally, seconds: f64) -> String {
         parts.push(format!("snapshots: {}", snap.join(", ")));
     }
     if t.left_behind > 0 {
-        parts.push(format!("{} resources left behind", t.left_behind));
+        parts.push(format!(
+            "{} left behind",
+            counted(t.left_behind, "resource", "resources")
+        ));
     }
     format!("{} · {seconds:.2} s", parts.join(" · "))
+}
+
+/// `1 step`, `2 steps`.
+fn counted(n: usize, singular: &str, plural: &str) -> String {
+    format!("{n} {}", if n == 1 { singular } else { plural })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_counts_in_singular_and_plural() {
+        let one = Tally {
+            steps: 1,
+            scenarios_skipped: 1,
+            checks_passed: 0,
+            checks_warned: 1,
+            left_behind: 1,
+            ..Tally::default()
+        };
+        assert_eq!(
+            summary_text(&one, 0.5),
+            "1 step · 1 scenario skipped · 1 check: 0 passed, 1 warning · 1 resource left behind · 0.50 s"
+        );
+        let many = Tally {
+            steps: 2,
+            checks_passed: 2,
+            ..Tally::default()
+        };
+        assert_eq!(
+            summary_text(&many, 1.0),
+            "2 steps · 2 checks: 2 passed · 1.00 s"
+        );
+    }
 }

@@ -1,7 +1,9 @@
-//! What the reference server is told at start: where to listen, the token, the profile and the quirks.
+//! What the reference server is told at start: where to listen, the token, the profile, the quirks
+//! and the latency.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
 
 use clap::builder::PossibleValue;
 
@@ -19,6 +21,8 @@ pub struct ServerConfig {
     pub base_path: String,
     pub profile: ServerProfile,
     pub quirks: Vec<Quirk>,
+    /// Added before every answer, to imitate a distant endpoint or a slow backend.
+    pub latency: Duration,
 }
 
 impl Default for ServerConfig {
@@ -30,6 +34,7 @@ impl Default for ServerConfig {
             base_path: "/scim/v2".to_string(),
             profile: ServerProfile::Entra,
             quirks: Vec::new(),
+            latency: Duration::ZERO,
         }
     }
 }
@@ -43,6 +48,7 @@ impl fmt::Debug for ServerConfig {
             .field("base_path", &self.base_path)
             .field("profile", &self.profile)
             .field("quirks", &self.quirks)
+            .field("latency", &self.latency)
             .finish()
     }
 }

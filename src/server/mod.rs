@@ -198,6 +198,7 @@ struct App {
     /// `None` when the profile hosts no groups.
     groups: Option<ResourceSchema>,
     store: RwLock<Store>,
+    latency: Duration,
 }
 
 impl App {
@@ -235,6 +236,7 @@ impl App {
             users,
             groups,
             store: RwLock::new(store),
+            latency: config.latency,
         }
     }
 

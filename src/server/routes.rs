@@ -26,6 +26,11 @@ pub(super) fn build(app: App) -> Router {
 }
 
 async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
+    if !app.latency.is_zero() {
+        // Each request waits on its own, as behind a long network path: concurrent requests
+        // overlap their waits instead of queueing behind each other.
+        tokio::time::sleep(app.latency).await;
+    }
     let style = RenderStyle {
         non_scim_errors: app.has(Quirk::NonScimErrors),
         html_content_type: app.has(Quirk::HtmlContentType),
