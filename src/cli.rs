@@ -395,7 +395,7 @@ pub struct ProxyArgs {
     #[arg(long, value_name = "ADDR:PORT")]
     pub listen: std::net::SocketAddr,
 
-    /// The SCIM base URL requests are forwarded to, e.g. https://staging.example/scim/v2. Clients
+    /// The SCIM base URL requests are forwarded to, e.g. `https://staging.example/scim/v2`. Clients
     /// call the proxy at its root (/Users) or at the same base path (/scim/v2/Users).
     #[arg(long, value_name = "URL")]
     pub upstream: String,

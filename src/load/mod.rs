@@ -1,9 +1,9 @@
 //! `scim-harness load`: Entra's initial provisioning cycle at scale. Per user the match query and
 //! the create, then group creates (empty) and membership PATCHes, then a disable pass, exactly in
-//! Entra's shapes ([`requests`]), from a bounded pool of tokio workers at a fixed concurrency or a
-//! fixed rate ([`pacer`]), honouring `Retry-After` on 429. It measures every request
-//! ([`stats`]), sets the result beside Microsoft's estimate of Entra's own cycle time
-//! ([`estimate`]), and removes everything it created, also after Ctrl-C, the time limit or errors.
+//! Entra's shapes (`requests`), from a bounded pool of tokio workers at a fixed concurrency or a
+//! fixed rate (`pacer`), honouring `Retry-After` on 429. It measures every request
+//! (`stats`), sets the result beside Microsoft's estimate of Entra's own cycle time
+//! (`estimate`), and removes everything it created, also after Ctrl-C, the time limit or errors.
 //!
 //! Objects are named after the run prefix (`scimh-xxxxxxxx-u000001@load.example.com`,
 //! `scimh-xxxxxxxx group 00001`); the cleanup only ever deletes ids this run created, or objects

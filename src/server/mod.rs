@@ -3,7 +3,7 @@
 //! servers Entra meets in the field.
 //!
 //! axum on tokio, everything in memory behind one lock. Requests are routed by a small parser
-//! ([`routes`]) rather than axum's path router, so any base path works, every unmatched request
+//! (`routes`) rather than axum's path router, so any base path works, every unmatched request
 //! gets a SCIM 404, and a wrong method gets a SCIM 405 with `Allow` (axum's own rejections are
 //! plain text). The SCIM semantics (schemas, filters, PATCH) come from [`crate::scim`]; this
 //! module adds HTTP, storage, ids and `meta`, uniqueness, memberships and the quirks.
