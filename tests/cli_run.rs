@@ -5,7 +5,7 @@ mod support;
 use std::net::TcpListener;
 
 use predicates::prelude::*;
-use scim_harness::server::ServerProfile;
+use scim_harness::server::{Quirk, ServerProfile};
 use support::{TestServer, harness, repo_snapshots, run_against};
 
 #[test]
@@ -127,9 +127,24 @@ fn read_only_sends_nothing_that_changes_the_target() {
         .stdout(predicate::str::contains(
             "not sent: --read-only sends no POST",
         ))
-        .stdout(predicate::str::contains("test-connection"));
+        // The reads before a scenario's first write are sent and judged.
+        .stdout(predicate::str::is_match(r"PASS +1 test-connection +GET ").unwrap())
+        .stdout(predicate::str::is_match(r"PASS +2 no-token +GET ").unwrap())
+        .stdout(predicate::str::is_match(r"PASS +4 match-before-create +GET ").unwrap());
     assert_eq!(server.count("Users"), 1, "only the pre-existing user");
     assert_eq!(server.get(&format!("Users/{existing}")), before);
+}
+
+#[test]
+fn read_only_still_judges_test_connection() {
+    let server = TestServer::start(&[Quirk::EmptyFilter404]);
+    run_against(&server)
+        .args(["entra-core", "--read-only"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "✗ fail test-connection.empty-list:",
+        ));
 }
 
 #[test]

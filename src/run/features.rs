@@ -44,16 +44,15 @@ impl FeatureProbe {
 async fn probe(feature: Feature, config: &RunConfig) -> Result<(), String> {
     match feature {
         Feature::Groups => {
+            // No filter: a server that wrongly answers 404 to a filter matching nothing (a defect
+            // entra-groups reports) must not pass for one without groups.
             let query = form_encode(&[
                 ("excludedAttributes".to_string(), "members".to_string()),
-                (
-                    "filter".to_string(),
-                    format!("displayName eq \"{}\"", config.run_id),
-                ),
+                ("count".to_string(), "1".to_string()),
             ]);
             match get(config, &format!("/Groups?{query}")).await {
-                Some((status @ (404 | 501), _)) => Err(format!(
-                    "the target has no /Groups endpoint (GET /Groups answered {status}); Entra provisions groups only to servers that support them"
+                Some((status @ (404 | 501), _)) if !lists_group_type(config).await => Err(format!(
+                    "the target has no /Groups endpoint (GET /Groups answered {status}, and /ResourceTypes lists no Group); Entra provisions groups only to servers that support them"
                 )),
                 _ => Ok(()),
             }
@@ -82,11 +81,20 @@ async fn probe(feature: Feature, config: &RunConfig) -> Result<(), String> {
                 Some((200, Some(schema))) if !has_attribute(&schema, "manager") => {
                     Err("/Schemas describes the enterprise extension without `manager`".to_string())
                 }
+                // RFC 7644 §4 requires only the list endpoint, so the extension may be listed
+                // without being served on its own.
                 Some((404, _)) => match get(config, "/Schemas").await {
-                    Some((200, Some(list))) if lists_schemas(&list) => Err(
-                        "/Schemas does not list the enterprise extension, so it has no `manager`"
-                            .to_string(),
-                    ),
+                    Some((200, Some(list))) => match listed_schema(&list, SCHEMA_ENTERPRISE_USER) {
+                        Some(schema) if !has_attribute(schema, "manager") => Err(
+                            "/Schemas lists the enterprise extension without `manager`".to_string(),
+                        ),
+                        Some(_) => Ok(()),
+                        None if !resources(&list).is_empty() => Err(
+                            "/Schemas does not list the enterprise extension, so it has no `manager`"
+                                .to_string(),
+                        ),
+                        None => Ok(()),
+                    },
                     _ => Ok(()),
                 },
                 _ => Ok(()),
@@ -127,9 +135,35 @@ fn has_attribute(schema: &Value, name: &str) -> bool {
         })
 }
 
-/// A ListResponse of schemas that names at least the core User schema: discovery that works.
-fn lists_schemas(list: &Value) -> bool {
+/// The `Resources` of a ListResponse (none when the body is not one).
+fn resources(list: &Value) -> &[Value] {
     list.get("Resources")
         .and_then(Value::as_array)
-        .is_some_and(|items| !items.is_empty())
+        .map_or(&[], Vec::as_slice)
+}
+
+/// The schema with this URN in a `/Schemas` ListResponse.
+fn listed_schema<'a>(list: &'a Value, urn: &str) -> Option<&'a Value> {
+    resources(list).iter().find(|schema| {
+        schema
+            .get("id")
+            .and_then(Value::as_str)
+            .is_some_and(|id| id.eq_ignore_ascii_case(urn))
+    })
+}
+
+/// Whether `/ResourceTypes` lists a Group type (by name or by its `/Groups` endpoint).
+async fn lists_group_type(config: &RunConfig) -> bool {
+    let Some((200, Some(list))) = get(config, "/ResourceTypes").await else {
+        return false;
+    };
+    resources(&list).iter().any(|resource_type| {
+        let is = |key: &str, expected: &str| {
+            resource_type
+                .get(key)
+                .and_then(Value::as_str)
+                .is_some_and(|value| value.eq_ignore_ascii_case(expected))
+        };
+        is("name", "Group") || is("endpoint", "/Groups")
+    })
 }

@@ -205,8 +205,12 @@ async fn run_scenario(
     let held_back_write = scenario
         .steps
         .iter()
-        .find(|s| s.request.method != Method::Get)
-        .map(|s| s.name.as_str());
+        .enumerate()
+        .find(|(_, s)| s.request.method != Method::Get)
+        .map(|(position, s)| HeldBackWrite {
+            position,
+            name: s.name.as_str(),
+        });
     let mut ledger = Ledger::default();
     // Captures that found nothing, and why: the steps that need them are skipped with the reason.
     let mut missed: HashMap<String, String> = HashMap::new();
@@ -277,8 +281,16 @@ struct StepContext<'a> {
     /// Position of the first step this run sends (0 unless `--step`/`--from-step`).
     first_run_step: usize,
     /// With `--read-only`: the first step that would change the target. It and every step after
-    /// it rely on state the run does not create, so none of them is sent.
-    held_back_write: Option<&'a str>,
+    /// it rely on state the run does not create, so none of them is sent; the reads before it
+    /// (Test Connection, the token probes, the first match) are.
+    held_back_write: Option<HeldBackWrite<'a>>,
+}
+
+#[derive(Clone, Copy)]
+struct HeldBackWrite<'a> {
+    /// 0-based position in the scenario's steps.
+    position: usize,
+    name: &'a str,
 }
 
 async fn run_step(
@@ -299,8 +311,10 @@ async fn run_step(
         checks: Vec::new(),
         snapshot: None,
     };
-    if config.read_only && context.held_back_write.is_some() {
-        let write = context.held_back_write.unwrap_or_default();
+    let held_back = context
+        .held_back_write
+        .filter(|write| config.read_only && context.index > write.position);
+    if let Some(HeldBackWrite { name: write, .. }) = held_back {
         result.status = StepStatus::NotRun {
             reason: if write == step.name {
                 format!(
