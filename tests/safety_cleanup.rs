@@ -121,9 +121,44 @@ fn what_was_created_is_removed_at_the_run_timeout() {
     assert!(server.requests().iter().any(is_delete_of_the_user));
 }
 
+/// CI mode too: with `--format json` the human report goes to stderr, where the signal handler
+/// also writes.
+#[test]
+fn what_was_created_is_removed_at_the_run_timeout_in_json_mode() {
+    let server = mini_scim(|| Reply::Hang(Duration::from_secs(60)));
+    let (_dir, scenario) = create_then_get_scenario();
+    harness()
+        .args([
+            "run",
+            "--no-snapshots",
+            "--format",
+            "json",
+            "--run-timeout",
+            "2",
+        ])
+        .args(["--url", &server.url(), "--token", "t"])
+        .arg(&scenario)
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .code(3)
+        .stdout(predicates::str::contains("\"exit_code\": 3"));
+    assert!(server.requests().iter().any(is_delete_of_the_user));
+}
+
 #[cfg(unix)]
 #[test]
 fn sigterm_mid_run_removes_what_was_created_and_exits_130() {
+    sigterm_mid_run(&[]);
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_mid_run_in_json_mode_removes_what_was_created_and_exits_130() {
+    sigterm_mid_run(&["--format", "json"]);
+}
+
+#[cfg(unix)]
+fn sigterm_mid_run(extra: &[&str]) {
     let server = mini_scim(|| Reply::Hang(Duration::from_secs(60)));
     let (_dir, scenario) = create_then_get_scenario();
     let binary = assert_cmd::cargo::cargo_bin("scim-harness");
@@ -131,6 +166,7 @@ fn sigterm_mid_run_removes_what_was_created_and_exits_130() {
         .args(["--color", "never", "run", "--no-snapshots", "--url"])
         .arg(server.url())
         .args(["--token", "t"])
+        .args(extra)
         .arg(&scenario)
         .env_remove("SCIM_TOKEN")
         .env_remove("SCIM_URL")

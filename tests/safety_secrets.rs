@@ -7,6 +7,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
+use predicates::prelude::*;
 use scim_harness::server::ServerProfile;
 use support::{TestServer, harness};
 
@@ -241,7 +242,8 @@ fn no_error_path_prints_the_token() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(!text.contains(SECRET), "{text}");
-    assert!(text.contains("invalid request"), "{text}");
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(text.contains("a bearer token cannot carry"), "{text}");
 }
 
 /// A server that echoes the request's Authorization header in its body and headers, as debug
@@ -306,4 +308,41 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     files
+}
+
+#[test]
+fn credentials_in_the_url_are_refused_without_being_shown() {
+    for command in [&["run"][..], &["load", "--users", "1"], &["cleanup"]] {
+        harness()
+            .args(command)
+            .args(["--url", "https://admin:PassW0rdXYZ@127.0.0.1:9/scim/v2"])
+            .args(["--token", "t"])
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("carries credentials"))
+            .stderr(predicates::str::contains("PassW0rdXYZ").not());
+    }
+}
+
+#[test]
+fn a_token_a_header_cannot_carry_is_a_usage_error_without_the_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("token");
+    std::fs::write(&file, b"secret-part-one\0secret-part-two\n").unwrap();
+    harness()
+        .args(["run", "--url", "http://127.0.0.1:9/scim", "--token-file"])
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("position 16"))
+        .stderr(predicates::str::contains("secret-part").not());
+    harness()
+        .args(["run", "--url", "http://127.0.0.1:9/scim"])
+        .args(["--token", "line-one\nline-two"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "the token (--token or SCIM_TOKEN)",
+        ))
+        .stderr(predicates::str::contains("line-one").not());
 }

@@ -9,7 +9,7 @@ use std::io::{self, Write};
 use anyhow::{Context, anyhow};
 use serde_json::Value;
 
-use super::connection::{http_client, read_token, redact_panics};
+use super::connection::{http_client, read_token, redact_panics, target_url};
 use super::{UsageError, runtime};
 use crate::checks::excerpt;
 use crate::cli::CleanupArgs;
@@ -53,13 +53,7 @@ struct Leftover {
 
 pub fn cleanup(args: CleanupArgs) -> anyhow::Result<u8> {
     let prefix = validate_prefix(&args.prefix)?;
-    let url = url::Url::parse(&args.url)
-        .map_err(|e| UsageError(format!("--url `{}` is not a URL: {e}", args.url)))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(
-            UsageError(format!("--url `{}` must be an http or https URL", args.url)).into(),
-        );
-    }
+    target_url(&args.url)?;
     let token = read_token(&args.credentials)?;
     redact_panics(token.as_ref());
     let client = http_client(args.timeout, &args.tls, true)?;

@@ -22,14 +22,68 @@ pub fn read_token(credentials: &CredentialArgs) -> anyhow::Result<Option<SecretS
         if token.is_empty() {
             return Err(UsageError(format!("the token file {} is empty", path.display())).into());
         }
+        check_token(token, &format!("the token file {}", path.display()))?;
         return Ok(Some(SecretString::new(token)));
     }
-    Ok(credentials
+    let token = credentials
         .token
         .as_deref()
         .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(SecretString::new))
+        .filter(|t| !t.is_empty());
+    if let Some(token) = token {
+        check_token(token, "the token (--token or SCIM_TOKEN)")?;
+    }
+    Ok(token.map(SecretString::new))
+}
+
+/// A token that cannot go into an `Authorization` header is the user's mistake, not the
+/// target's: said before anything is sent, without showing the token.
+fn check_token(token: &str, source: &str) -> Result<(), UsageError> {
+    match token.chars().position(|c| !c.is_ascii_graphic()) {
+        None => Ok(()),
+        Some(position) => Err(UsageError(format!(
+            "{source} has a character a bearer token cannot carry at position {} (only visible ASCII: \
+             RFC 6750 §2.1); check for a line break, a space or a non-ASCII character",
+            position + 1
+        ))),
+    }
+}
+
+/// `--url` as every command checks it: http or https, with a host, and no credentials (Entra
+/// sends only a bearer token, and a password in the URL would end up in every report).
+pub fn target_url(text: &str) -> Result<url::Url, UsageError> {
+    let shown = without_credentials(text);
+    let url = url::Url::parse(text)
+        .map_err(|e| UsageError(format!("--url `{shown}` is not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(UsageError(format!(
+            "--url `{shown}` must be an http or https URL"
+        )));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(UsageError(format!("--url `{shown}` has no host")));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(UsageError(format!(
+            "--url `{shown}` carries credentials; pass the bearer token with --token, --token-file \
+             or SCIM_TOKEN instead (Entra sends only a bearer token)"
+        )));
+    }
+    Ok(url)
+}
+
+/// The URL with anything between `scheme://` and an `@` in its authority masked.
+fn without_credentials(text: &str) -> String {
+    let Some(start) = text.find("://").map(|i| i + 3) else {
+        return text.to_string();
+    };
+    let authority_end = text[start..]
+        .find(['/', '?', '#'])
+        .map_or(text.len(), |i| start + i);
+    match text[start..authority_end].rfind('@') {
+        Some(at) => format!("{}***{}", &text[..start], &text[start + at..]),
+        None => text.to_string(),
+    }
 }
 
 /// The client for a target. `use_proxy`: honour HTTPS_PROXY/HTTP_PROXY/NO_PROXY (not for the
@@ -134,5 +188,36 @@ mod tests {
         assert!(!report.contains("s3cr3t-token"), "{report}");
         assert!(report.contains("Bearer [redacted]"));
         assert!(report.contains("src/x.rs:1"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_with_credentials_are_refused_without_showing_them() {
+        let error = target_url("https://admin:PassW0rd@host.example/scim").unwrap_err();
+        assert!(!error.0.contains("PassW0rd"), "{}", error.0);
+        assert!(
+            error.0.contains("https://***@host.example/scim"),
+            "{}",
+            error.0
+        );
+        let unparsable = target_url("https://admin:PassW0rd@ho st/scim").unwrap_err();
+        assert!(!unparsable.0.contains("PassW0rd"), "{}", unparsable.0);
+        assert!(target_url("ftp://host/scim").is_err());
+        assert!(target_url("not a url").is_err());
+        assert!(target_url("http://127.0.0.1:8080/scim/v2?aadOptscim062020").is_ok());
+    }
+
+    #[test]
+    fn tokens_a_header_cannot_carry_are_refused_without_showing_them() {
+        let error = check_token("abc\ndef-secret", "the token").unwrap_err();
+        assert!(error.0.contains("position 4"), "{}", error.0);
+        assert!(!error.0.contains("secret"), "{}", error.0);
+        assert!(check_token("q8Zk+7fQ2mX/9vLp3w==", "the token").is_ok());
+        assert!(check_token("with space", "the token").is_err());
+        assert!(check_token("nul\0", "the token").is_err());
     }
 }

@@ -10,7 +10,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::UsageError;
-use super::connection::{Endpoint, endpoint, http_client, read_token, redact_panics};
+use super::connection::{Endpoint, endpoint, http_client, read_token, redact_panics, target_url};
 use super::run::watch_signals;
 use crate::cli::LoadArgs;
 use crate::exit;
@@ -27,7 +27,7 @@ pub fn load(args: LoadArgs) -> anyhow::Result<u8> {
     let token = read_token(&args.credentials)?;
     redact_panics(token.as_ref());
     if let Some(url) = &args.url {
-        check_url(url)?;
+        target_url(url)?;
     }
     let pacing = match (args.rate, args.concurrency) {
         (Some(rate), _) => Pacing::Rate(rate),
@@ -114,16 +114,6 @@ fn exit_code(report: &LoadReport) -> u8 {
         exit::FINDINGS
     } else {
         exit::SUCCESS
-    }
-}
-
-fn check_url(url: &str) -> anyhow::Result<()> {
-    let parsed =
-        url::Url::parse(url).map_err(|e| UsageError(format!("--url `{url}` is not a URL: {e}")))?;
-    if matches!(parsed.scheme(), "http" | "https") {
-        Ok(())
-    } else {
-        Err(UsageError(format!("--url `{url}` must be an http or https URL")).into())
     }
 }
 

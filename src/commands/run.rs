@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use super::connection::{Endpoint, endpoint, http_client, read_token, redact_panics};
+use super::connection::{Endpoint, endpoint, http_client, read_token, redact_panics, target_url};
 use super::{UsageError, did_you_mean, emit, runtime};
 use crate::checks::BUILT_IN_IDS;
 use crate::cli::{DEFAULT_JOBS, OutputFormat, RunArgs};
@@ -110,9 +110,11 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<u8> {
         } else {
             "target"
         };
+        // Not locked for the whole run: the signal and timeout handlers write to stderr from
+        // other threads while the run goes on.
         let human: Box<dyn Write> = match args.format {
-            OutputFormat::Human => Box::new(io::stdout().lock()),
-            OutputFormat::Json => Box::new(io::stderr().lock()),
+            OutputFormat::Human => Box::new(io::stdout()),
+            OutputFormat::Json => Box::new(io::stderr()),
         };
         let mut reporter = TerminalReporter::new(human, args.verbose, &base_url);
         reporter.header(
@@ -403,14 +405,8 @@ fn check_profile(profile: &str) -> anyhow::Result<()> {
 }
 
 fn target_name_from_url(url: &str) -> anyhow::Result<String> {
-    let parsed =
-        url::Url::parse(url).map_err(|e| UsageError(format!("--url `{url}` is not a URL: {e}")))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(UsageError(format!("--url `{url}` must be an http or https URL")).into());
-    }
-    let host = parsed
-        .host_str()
-        .ok_or_else(|| UsageError(format!("--url `{url}` has no host")))?;
+    let parsed = target_url(url)?;
+    let host = parsed.host_str().unwrap_or_default();
     Ok(host
         .trim_matches(|c| c == '[' || c == ']')
         .to_ascii_lowercase()
