@@ -189,11 +189,6 @@ mod tests {
         assert!(report.contains("Bearer [redacted]"));
         assert!(report.contains("src/x.rs:1"));
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
 
     #[test]
     fn urls_with_credentials_are_refused_without_showing_them() {
