@@ -75,7 +75,7 @@ const RESOURCE_ID: BuiltIn = BuiltIn {
     title: "Every returned User and Group has an id",
     requirement: "R15, RFC 7643 §3.1",
     severity: Severity::Fail,
-    impact: "Entra caches the id of every object it creates or matches and addresses all later PATCH and DELETE requests to it; without one the user can never be updated or deprovisioned.",
+    impact: "Entra caches the id of every object it creates or matches and addresses all later PATCH and DELETE requests to it; without one the user or group can never be updated or deprovisioned.",
     hint: "Return `id` (a string, readOnly, returned always) on every User and Group, in ListResponses too.",
 };
 
@@ -356,6 +356,37 @@ mod tests {
         let results = built_in_checks(&observed(404, &headers, "<html>nope</html>", None));
         assert_eq!(outcome(&results, "http.error-body"), Some(Outcome::Fail));
         assert_eq!(outcome(&results, "http.content-type"), Some(Outcome::Warn));
+    }
+
+    #[test]
+    fn a_non_scim_403_is_a_warning_and_a_non_scim_409_a_failure() {
+        let body = json!({"error": "forbidden"});
+        let results = built_in_checks(&observed(403, &[], "{..}", Some(&body)));
+        assert_eq!(outcome(&results, "http.error-body"), Some(Outcome::Warn));
+        let results = built_in_checks(&observed(409, &[], "{..}", Some(&body)));
+        assert_eq!(outcome(&results, "http.error-body"), Some(Outcome::Fail));
+    }
+
+    #[test]
+    fn only_users_and_groups_need_ids() {
+        assert!(is_resource_endpoint("/Users"));
+        assert!(is_resource_endpoint("/groups/7"));
+        assert!(is_resource_endpoint("/Users/.search"));
+        assert!(!is_resource_endpoint("/UsersArchive"));
+        assert!(!is_resource_endpoint("/ResourceTypes"));
+        assert!(!is_resource_endpoint(
+            "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User"
+        ));
+        assert!(!is_resource_endpoint("/ServiceProviderConfig"));
+    }
+
+    #[test]
+    fn a_byte_order_mark_on_an_error_body_is_named_and_the_error_judged() {
+        let body = json!({"schemas": [SCHEMA_ERROR], "status": "404"});
+        let text = "\u{feff}{\"schemas\":[\"…\"]}";
+        let results = built_in_checks(&observed(404, &[], text, Some(&body)));
+        assert_eq!(outcome(&results, "http.error-body"), Some(Outcome::Pass));
+        assert_eq!(outcome(&results, "http.json-body"), Some(Outcome::Warn));
     }
 
     #[test]
