@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{Observed, excerpt, show};
+use super::{Observed, excerpt, field, id_text, is_unassigned, show};
 use crate::scenario::model::{Assertion, JsonType, ListAssertion, ValueCheck};
 use crate::scenario::template::Vars;
 use crate::scim::filter::Filter;
@@ -32,7 +32,7 @@ pub(super) fn check(
             let Some(body) = observed.body else {
                 return Ok(vec![format!("{pointer}: the body is not JSON")]);
             };
-            let found: Vec<&Value> = body.pointer(pointer).into_iter().collect();
+            let found: Vec<&Value> = super::pointer(body, pointer).into_iter().collect();
             value_check(pointer, &found, check, vars)
         }
         Assertion::Header { name, check } => {
@@ -71,7 +71,7 @@ fn list_response(
     if !has_schema(body, SCHEMA_LIST_RESPONSE) {
         broken.push(format!("`schemas` does not contain {SCHEMA_LIST_RESPONSE}"));
     }
-    let total = body.get("totalResults");
+    let total = field(body, "totalResults");
     let total_number = total.and_then(Value::as_u64);
     if total_number.is_none() {
         broken.push(match total {
@@ -79,50 +79,52 @@ fn list_response(
             None => "`totalResults` is missing".to_string(),
         });
     }
-    let resources = body.get("Resources");
-    let ids: Vec<&str> = match resources {
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(|r| r.get("id").and_then(Value::as_str))
-            .collect(),
-        Some(Value::Null) | None => Vec::new(),
+    let resources = field(body, "Resources");
+    let items: &[Value] = match resources {
+        Some(Value::Array(items)) => items,
+        Some(Value::Null) | None => &[],
         Some(other) => {
             broken.push(format!("`Resources` is not an array: {}", show(other)));
-            Vec::new()
+            &[]
         }
     };
-    let returned = resources.and_then(Value::as_array).map_or(0, Vec::len);
+    let ids: Vec<String> = items
+        .iter()
+        .filter_map(|r| field(r, "id").and_then(id_text))
+        .collect();
+    let returned = items.len() as u64;
+    // RFC 7644 §3.4.2.4: a negative count means 0, a startIndex below 1 means 1.
+    let count = query_number(observed, "count").map(|c| c.max(0).unsigned_abs());
+    let start_index = query_number(observed, "startIndex").map_or(1, |s| s.max(1).unsigned_abs());
     if let Some(total) = total_number {
-        if total > 0 && resources.is_none() {
-            broken.push(format!(
-                "`totalResults` is {total} but `Resources` is missing (RFC 7644 §3.4.2 requires it when totalResults is not 0)"
-            ));
+        // RFC 7644 §3.4.2: Resources is REQUIRED when totalResults is not 0 (and null or [] is
+        // the same as absent, RFC 7643 §2.5), unless the page asked for is empty: count=0, or a
+        // startIndex past the last result.
+        let page_is_empty = count == Some(0) || start_index > total;
+        if total > 0 && returned == 0 && !page_is_empty {
+            broken.push(match resources {
+                Some(Value::Array(_)) => format!(
+                    "`totalResults` is {total} but `Resources` is empty (RFC 7644 §3.4.2 requires the resources when totalResults is not 0)"
+                ),
+                _ => format!(
+                    "`totalResults` is {total} but `Resources` is missing (RFC 7644 §3.4.2 requires it when totalResults is not 0)"
+                ),
+            });
         }
-        if (returned as u64) > total {
+        if returned > total {
             broken.push(format!(
                 "{returned} resources returned but `totalResults` is {total}"
             ));
         }
     }
-    // RFC 7644 §3.4.2: itemsPerPage is the number of resources on this page; §3.4.2.4: never more
-    // than the `count` asked for.
-    if let Some(per_page) = body.get("itemsPerPage").and_then(Value::as_u64)
-        && resources.is_some_and(Value::is_array)
-        && per_page != returned as u64
+    // `itemsPerPage` is not compared with the page: RFC 7644 §3.4.2 requires it only for
+    // partial results, and Entra's own documentation answers a query without hits with
+    // itemsPerPage 20 (the page size, not the number of resources returned).
+    if let Some(count) = count
+        && returned > count
     {
         broken.push(format!(
-            "`itemsPerPage` is {per_page} but {returned} resources were returned"
-        ));
-    }
-    if let Some(count) = observed
-        .query
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("count"))
-        .and_then(|(_, v)| v.parse::<u64>().ok())
-        && returned as u64 > count
-    {
-        broken.push(format!(
-            "{returned} resources returned but the request asked for count={count}"
+            "{returned} resources returned but the request asked for count={count} (RFC 7644 §3.4.2.4: never more than count)"
         ));
     }
     if let Some(expected) = list.total
@@ -140,7 +142,7 @@ fn list_response(
     }
     for wanted in &list.contains {
         let id = wanted.render(vars).map_err(|e| e.to_string())?;
-        if !ids.contains(&id.as_str()) {
+        if !ids.contains(&id) {
             broken.push(format!(
                 "`Resources` does not contain the resource with id `{id}`"
             ));
@@ -148,11 +150,20 @@ fn list_response(
     }
     for unwanted in &list.excludes {
         let id = unwanted.render(vars).map_err(|e| e.to_string())?;
-        if ids.contains(&id.as_str()) {
+        if ids.contains(&id) {
             broken.push(format!("`Resources` contains the resource with id `{id}`"));
         }
     }
     Ok(broken)
+}
+
+/// A whole-number query parameter of the request, its name matched case-insensitively.
+fn query_number(observed: &Observed<'_>, name: &str) -> Option<i64> {
+    observed
+        .query
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .and_then(|(_, v)| v.trim().parse::<i64>().ok())
 }
 
 fn filter_honoured(observed: &Observed<'_>) -> Result<Vec<String>, String> {
@@ -167,7 +178,7 @@ fn filter_honoured(observed: &Observed<'_>) -> Result<Vec<String>, String> {
         .map_err(|e| format!("the harness cannot evaluate the filter `{expression}`: {e}"))?;
     let Some(items) = observed
         .body
-        .and_then(|b| b.get("Resources"))
+        .and_then(|b| field(b, "Resources"))
         .and_then(Value::as_array)
     else {
         return Ok(Vec::new());
@@ -178,7 +189,9 @@ fn filter_honoured(observed: &Observed<'_>) -> Result<Vec<String>, String> {
         .enumerate()
         .filter(|(_, resource)| !filter.matches(resource, &schema))
         .map(|(i, resource)| {
-            let id = resource.get("id").map(show).unwrap_or_else(|| "?".into());
+            let id = field(resource, "id")
+                .map(show)
+                .unwrap_or_else(|| "?".into());
             format!("Resources[{i}] (id {id}) does not match the filter `{expression}`")
         })
         .collect())
@@ -191,7 +204,7 @@ fn resource(observed: &Observed<'_>) -> Vec<String> {
             excerpt(observed.body_text, 120)
         )];
     };
-    match body.get("id") {
+    match field(body, "id") {
         Some(Value::String(id)) if !id.is_empty() => Vec::new(),
         // RFC 7643 §3.1 types id as a string, but a numeric id is still an id Entra can store;
         // the built-in `resource.id-type` check warns about it.
@@ -217,7 +230,7 @@ fn scim_error(observed: &Observed<'_>) -> Vec<String> {
         broken.push(format!("`schemas` does not contain {SCHEMA_ERROR}"));
     }
     let expected = observed.status.to_string();
-    match body.get("status") {
+    match field(body, "status") {
         Some(Value::String(s)) if s == &expected => {}
         Some(Value::Number(n)) if n.to_string() == expected => {}
         Some(other) => broken.push(format!(
@@ -264,8 +277,12 @@ fn value_check(
     let broken = match check {
         ValueCheck::Equals(expected) => {
             let expected = expected.render(vars).map_err(|e| e.to_string())?;
-            (single.as_ref() != Some(&expected))
-                .then(|| format!("{what}: expected {}, got {}", show(&expected), got()))
+            let matches = if is_unassigned(&expected) {
+                single.as_ref().is_none_or(is_unassigned)
+            } else {
+                single.as_ref() == Some(&expected)
+            };
+            (!matches).then(|| format!("{what}: expected {}, got {}", show(&expected), got()))
         }
         ValueCheck::EqualsIgnoreCase(expected) => {
             let expected = expected.render(vars).map_err(|e| e.to_string())?;
@@ -281,13 +298,14 @@ fn value_check(
                 )
             })
         }
+        // Absent, null and [] are one state (RFC 7643 §2.5).
         ValueCheck::Exists => single
             .as_ref()
-            .is_none_or(Value::is_null)
-            .then(|| format!("{what}: expected a value, got none")),
+            .is_none_or(is_unassigned)
+            .then(|| format!("{what}: expected a value, got {}", got())),
         ValueCheck::Absent => single
             .as_ref()
-            .is_some_and(|v| !v.is_null())
+            .is_some_and(|v| !is_unassigned(v))
             .then(|| format!("{what}: expected no value, got {}", got())),
         ValueCheck::AbsentOrEmpty => single
             .as_ref()
@@ -302,7 +320,12 @@ fn value_check(
             (!matches).then(|| format!("{what}: expected it to contain `{needle}`, got {}", got()))
         }
         ValueCheck::OneOf(options) => {
-            (!single.as_ref().is_some_and(|v| options.contains(v))).then(|| {
+            let unassigned_allowed = options.iter().any(is_unassigned);
+            let matches = match single.as_ref() {
+                Some(v) if !is_unassigned(v) => options.contains(v),
+                _ => unassigned_allowed,
+            };
+            (!matches).then(|| {
                 let options: Vec<String> = options.iter().map(show).collect();
                 format!(
                     "{what}: expected one of {}, got {}",
@@ -351,7 +374,7 @@ fn type_name(kind: JsonType) -> &'static str {
 }
 
 pub(super) fn has_schema(body: &Value, urn: &str) -> bool {
-    body.get("schemas")
+    field(body, "schemas")
         .and_then(Value::as_array)
         .is_some_and(|s| {
             s.iter()

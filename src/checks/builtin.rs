@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::assertions::has_schema;
-use super::{Observed, excerpt, show};
+use super::{Observed, excerpt, field, show};
 use crate::run::result::{CheckResult, Outcome};
 use crate::scenario::model::Severity;
 use crate::scim::{SCHEMA_ERROR, SCHEMA_LIST_RESPONSE};
@@ -25,8 +25,8 @@ const CONTENT_TYPE: BuiltIn = BuiltIn {
     title: "Responses are application/scim+json (or application/json)",
     requirement: "R18, RFC 7644 §3.1 and §8.1",
     severity: Severity::Warn,
-    impact: "Entra parses the body whatever the media type, but proxies and other SCIM clients may not.",
-    hint: "Answer with `Content-Type: application/scim+json`; `application/json` is also accepted (RFC 7644 §3.8).",
+    impact: "Entra's documentation asks for application/scim+json (R18) but does not say what Entra does with JSON served under another media type; clients that go by the media type may refuse it.",
+    hint: "Answer with `Content-Type: application/scim+json`; `application/json` is also accepted (RFC 7644 §3.8, §8.1).",
 };
 
 const JSON_BODY: BuiltIn = BuiltIn {
@@ -38,22 +38,45 @@ const JSON_BODY: BuiltIn = BuiltIn {
     hint: "Return a SCIM JSON document (or no body with 204); check for HTML pages from a proxy, WAF or login redirect.",
 };
 
+// Same id as JSON_BODY, so `--skip http.json-body` covers it: the body is JSON, but starts with
+// a mark RFC 8259 forbids senders to add and allows parsers to ignore.
+const BYTE_ORDER_MARK: BuiltIn = BuiltIn {
+    id: "http.json-body",
+    title: "JSON bodies start without a byte order mark",
+    requirement: "RFC 8259 §8.1 (the JSON of RFC 7644 §3.1)",
+    severity: Severity::Warn,
+    impact: "What Entra does with a body that starts with a byte order mark is not documented. RFC 8259 §8.1 lets parsers ignore the mark, and the harness does, judging the JSON after it; strict parsers (serde_json among them) reject the whole body.",
+    hint: "Write JSON without a byte order mark (in .NET, e.g. `new UTF8Encoding(false)`).",
+};
+
 const ERROR_BODY: BuiltIn = BuiltIn {
     id: "http.error-body",
     title: "Error responses carry a SCIM Error body",
     requirement: "R23, RFC 7644 §3.12",
     severity: Severity::Fail,
-    impact: "Entra itself reads only the status code, but its provisioning logs show the body: a support engineer sees an HTML page or nothing instead of the reason.",
+    impact: "Entra acts on the status code, but its provisioning log quotes the body as the failure reason (`Web Response: …`): the admin sees an HTML page or nothing instead of why the request failed.",
     hint: "Answer errors with {\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:Error\"],\"status\":\"<code>\",\"detail\":\"…\"}.",
+};
+
+// Same id as ERROR_BODY, a warning: a 401/403 usually comes from authentication middleware that
+// answers before the SCIM layer with only WWW-Authenticate (RFC 6750 §3), as Microsoft's own
+// SCIMReferenceCode does, and the harness provokes it with probes Entra never sends.
+const AUTH_ERROR_BODY: BuiltIn = BuiltIn {
+    id: "http.error-body",
+    title: "Authentication errors carry a SCIM Error body",
+    requirement: "RFC 7644 §3.12",
+    severity: Severity::Warn,
+    impact: "Entra always sends its token: a refused token is logged as a credential failure and can put the job into quarantine. Whether Entra reads the body of a 401 or 403 is not documented; a SCIM Error body tells the admin why.",
+    hint: "Let authentication failures answer with a SCIM Error body too, e.g. {\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:Error\"],\"status\":\"401\",\"detail\":\"invalid token\"}, alongside WWW-Authenticate.",
 };
 
 const RESOURCE_ID: BuiltIn = BuiltIn {
     id: "resource.id",
-    title: "Every returned resource has an id",
+    title: "Every returned User and Group has an id",
     requirement: "R15, RFC 7643 §3.1",
     severity: Severity::Fail,
-    impact: "Entra caches the id of every object it creates or matches and addresses all later PATCH and DELETE requests to it; without one the user can never be updated or deprovisioned.",
-    hint: "Return `id` (a string, readOnly, returned always) on every resource, in ListResponses too.",
+    impact: "Entra caches the id of every object it creates or matches and addresses all later PATCH and DELETE requests to it; without one the user or group can never be updated or deprovisioned.",
+    hint: "Return `id` (a string, readOnly, returned always) on every User and Group, in ListResponses too.",
 };
 
 const RESOURCE_ID_TYPE: BuiltIn = BuiltIn {
@@ -143,22 +166,32 @@ pub fn built_in_checks(observed: &Observed<'_>) -> Vec<CheckResult> {
         results.push(CONTENT_TYPE.judge(content_type(observed)));
     }
     let success = (200..300).contains(&observed.status);
-    if success && has_body {
+    let marked = observed.body_text.starts_with(super::BYTE_ORDER_MARK);
+    if marked && observed.body.is_some() {
+        results.push(BYTE_ORDER_MARK.judge(vec![
+            "the body starts with a UTF-8 byte order mark (U+FEFF), which RFC 8259 §8.1 forbids in JSON sent over a network".to_string(),
+        ]));
+    } else if success && has_body {
         let broken = if observed.body.is_some() {
             Vec::new()
         } else {
-            vec![format!(
-                "the body is not JSON: {}",
-                excerpt(observed.body_text, 120)
-            )]
+            vec![not_json("the body", observed)]
         };
         results.push(JSON_BODY.judge(broken));
     }
     if observed.status >= 400 {
-        results.push(ERROR_BODY.judge(error_body(observed)));
+        let check = if matches!(observed.status, 401 | 403) {
+            AUTH_ERROR_BODY
+        } else {
+            ERROR_BODY
+        };
+        results.push(check.judge(error_body(observed)));
     }
-    if success && let Some(body) = observed.body {
-        let resources = returned_resources(body, observed.path);
+    if success
+        && let Some(body) = observed.body
+        && is_resource_endpoint(observed.path)
+    {
+        let resources = returned_resources(body);
         if !resources.is_empty() {
             let (missing, numeric) = id_problems(&resources);
             results.push(RESOURCE_ID.judge(missing));
@@ -166,6 +199,20 @@ pub fn built_in_checks(observed: &Observed<'_>) -> Vec<CheckResult> {
         }
     }
     results
+}
+
+/// Why a body is not JSON, with an excerpt; a leading byte order mark is named, since it is
+/// invisible in the excerpt.
+fn not_json(what: &str, observed: &Observed<'_>) -> String {
+    let mark = if observed.body_text.starts_with(super::BYTE_ORDER_MARK) {
+        " (after a UTF-8 byte order mark, U+FEFF)"
+    } else {
+        ""
+    };
+    format!(
+        "{what} is not JSON{mark}: {}",
+        excerpt(observed.body_text, 120)
+    )
 }
 
 fn content_type(observed: &Observed<'_>) -> Vec<String> {
@@ -194,29 +241,41 @@ fn error_body(observed: &Observed<'_>) -> Vec<String> {
             show(body)
         )],
         None if observed.body_text.trim().is_empty() => {
-            vec![format!("the {} response has no body", observed.status)]
+            let challenge = observed
+                .header("www-authenticate")
+                .map(|value| format!(" (only WWW-Authenticate: {})", excerpt(value, 120)))
+                .unwrap_or_default();
+            vec![format!(
+                "the {} response has no body{challenge}",
+                observed.status
+            )]
         }
-        None => vec![format!(
-            "the {} body is not JSON: {}",
-            observed.status,
-            excerpt(observed.body_text, 120)
-        )],
+        None => vec![not_json(&format!("the {} body", observed.status), observed)],
     }
 }
 
+/// Whether the request went to `/Users` or `/Groups` (R15: their resources need an id; a
+/// ResourceType's id is OPTIONAL, RFC 7643 §6, and a Schema's id is its URN, RFC 7643 §7, which
+/// the discovery scenario judges).
+fn is_resource_endpoint(path: &str) -> bool {
+    let endpoint = path
+        .trim_start_matches('/')
+        .split(['/', '?'])
+        .next()
+        .unwrap_or_default();
+    endpoint.eq_ignore_ascii_case("users") || endpoint.eq_ignore_ascii_case("groups")
+}
+
 /// The resources a successful response returns: the members of a ListResponse, or the body
-/// itself when it answers a request on `/Users` or `/Groups`.
-fn returned_resources<'a>(body: &'a Value, path: &str) -> Vec<&'a Value> {
+/// itself.
+fn returned_resources(body: &Value) -> Vec<&Value> {
     if has_schema(body, SCHEMA_LIST_RESPONSE) {
-        return body
-            .get("Resources")
+        return field(body, "Resources")
             .and_then(Value::as_array)
             .map(|items| items.iter().collect())
             .unwrap_or_default();
     }
-    let endpoint = path.trim_start_matches('/').to_ascii_lowercase();
-    let is_resource_endpoint = endpoint.starts_with("users") || endpoint.starts_with("groups");
-    if body.is_object() && is_resource_endpoint && !has_schema(body, SCHEMA_ERROR) {
+    if body.is_object() && !has_schema(body, SCHEMA_ERROR) {
         vec![body]
     } else {
         Vec::new()
@@ -232,7 +291,7 @@ fn id_problems(resources: &[&Value]) -> (Vec<String>, Vec<String>) {
         } else {
             format!("resource #{}", i + 1)
         };
-        match resource.get("id") {
+        match field(resource, "id") {
             Some(Value::String(id)) if !id.is_empty() => {}
             Some(Value::Number(n)) => numeric.push(format!("{which} has the numeric id {n}")),
             Some(other) => missing.push(format!("{which} has an unusable id: {}", show(other))),
@@ -297,6 +356,37 @@ mod tests {
         let results = built_in_checks(&observed(404, &headers, "<html>nope</html>", None));
         assert_eq!(outcome(&results, "http.error-body"), Some(Outcome::Fail));
         assert_eq!(outcome(&results, "http.content-type"), Some(Outcome::Warn));
+    }
+
+    #[test]
+    fn a_non_scim_403_is_a_warning_and_a_non_scim_409_a_failure() {
+        let body = json!({"error": "forbidden"});
+        let results = built_in_checks(&observed(403, &[], "{..}", Some(&body)));
+        assert_eq!(outcome(&results, "http.error-body"), Some(Outcome::Warn));
+        let results = built_in_checks(&observed(409, &[], "{..}", Some(&body)));
+        assert_eq!(outcome(&results, "http.error-body"), Some(Outcome::Fail));
+    }
+
+    #[test]
+    fn only_users_and_groups_need_ids() {
+        assert!(is_resource_endpoint("/Users"));
+        assert!(is_resource_endpoint("/groups/7"));
+        assert!(is_resource_endpoint("/Users/.search"));
+        assert!(!is_resource_endpoint("/UsersArchive"));
+        assert!(!is_resource_endpoint("/ResourceTypes"));
+        assert!(!is_resource_endpoint(
+            "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User"
+        ));
+        assert!(!is_resource_endpoint("/ServiceProviderConfig"));
+    }
+
+    #[test]
+    fn a_byte_order_mark_on_an_error_body_is_named_and_the_error_judged() {
+        let body = json!({"schemas": [SCHEMA_ERROR], "status": "404"});
+        let text = "\u{feff}{\"schemas\":[\"…\"]}";
+        let results = built_in_checks(&observed(404, &[], text, Some(&body)));
+        assert_eq!(outcome(&results, "http.error-body"), Some(Outcome::Pass));
+        assert_eq!(outcome(&results, "http.json-body"), Some(Outcome::Warn));
     }
 
     #[test]

@@ -14,6 +14,7 @@ use serde_json::Value;
 use crate::run::result::{CheckResult, Outcome};
 use crate::scenario::model::{Assertion, Expectation, Severity};
 use crate::scenario::template::Vars;
+use crate::scim::path::get_ci;
 
 pub use builtin::{BUILT_IN_IDS, built_in_checks, rate_limited};
 pub use transport::{Probed, TransportFacts};
@@ -100,15 +101,84 @@ fn tolerated(expectation: &Expectation, observed: &Observed<'_>, vars: &Vars) ->
         })
 }
 
+/// The UTF-8 byte order mark, which RFC 8259 §8.1 forbids at the start of networked JSON.
+pub(crate) const BYTE_ORDER_MARK: char = '\u{feff}';
+
+/// A response body as JSON. A leading UTF-8 byte order mark is skipped, as RFC 8259 §8.1 lets
+/// parsers do, so one stray mark gives one finding (the built-in `http.json-body` check's), not a
+/// failure of every check that reads the body.
+pub fn parse_body(bytes: &[u8]) -> Option<Value> {
+    let json = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    serde_json::from_slice(json).ok()
+}
+
+/// The value an RFC 6901 pointer names in a SCIM body. A pointer is exact, but SCIM attribute
+/// names are case-insensitive (RFC 7643 §2.1), so `/Resources/0/active` must also find `"Active"`:
+/// each step takes the exact member if there is one, else the first that differs only in case.
+pub fn pointer<'a>(body: &'a Value, pointer: &str) -> Option<&'a Value> {
+    if pointer.is_empty() {
+        return Some(body);
+    }
+    pointer
+        .strip_prefix('/')?
+        .split('/')
+        .try_fold(body, |current, token| {
+            let token = token.replace("~1", "/").replace("~0", "~");
+            match current {
+                Value::Object(members) => get_ci(members, &token),
+                Value::Array(items) => array_index(&token).and_then(|i| items.get(i)),
+                _ => None,
+            }
+        })
+}
+
+/// An RFC 6901 array index: digits, without a leading zero.
+fn array_index(token: &str) -> Option<usize> {
+    let canonical = token == "0" || (!token.starts_with('0') && !token.is_empty());
+    if canonical && token.bytes().all(|b| b.is_ascii_digit()) {
+        token.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// `value[name]` for an object, the name matched case-insensitively (RFC 7643 §2.1) when the
+/// exact spelling is missing.
+pub(crate) fn field<'a>(value: &'a Value, name: &str) -> Option<&'a Value> {
+    get_ci(value.as_object()?, name)
+}
+
+/// Whether a value is unassigned: RFC 7643 §2.5 makes null and an empty array equivalent to an
+/// attribute that is absent.
+pub(crate) fn is_unassigned(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Array(items) => items.is_empty(),
+        _ => false,
+    }
+}
+
+/// An id as text: RFC 7643 §3.1 makes it a string, but a JSON number is still an id (the built-in
+/// `resource.id-type` check warns about it), so `1012` and `"1012"` name the same resource.
+pub(crate) fn id_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(id) => Some(id.clone()),
+        Value::Number(id) => Some(id.to_string()),
+        _ => None,
+    }
+}
+
 /// A short, single-line rendering of a JSON value for failure details.
 pub(crate) fn show(value: &Value) -> String {
     let text = value.to_string();
     excerpt(&text, 120)
 }
 
-/// At most `max` characters of `text`, on one line, with an ellipsis when cut.
+/// At most `max` characters of `text`, on one line, with an ellipsis when cut. A leading byte
+/// order mark is left out: it is invisible, and the checks that care name it in words.
 pub fn excerpt(text: &str, max: usize) -> String {
     let one_line: String = text
+        .trim_start_matches(BYTE_ORDER_MARK)
         .chars()
         .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
         .collect();
@@ -118,5 +188,50 @@ pub fn excerpt(text: &str, max: usize) -> String {
     } else {
         let cut: String = trimmed.chars().take(max).collect();
         format!("{cut}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn pointers_prefer_the_exact_member_and_fall_back_to_another_case() {
+        let body = json!({
+            "Active": false,
+            "active": true,
+            "Resources": [{"UserName": "a", "a/b": 1, "m~n": 2}],
+        });
+        assert_eq!(pointer(&body, "/active"), Some(&json!(true)));
+        assert_eq!(pointer(&body, "/ACTIVE"), Some(&json!(false)));
+        assert_eq!(pointer(&body, "/resources/0/userName"), Some(&json!("a")));
+        assert_eq!(pointer(&body, "/Resources/0/A~1B"), Some(&json!(1)));
+        assert_eq!(pointer(&body, "/Resources/0/m~0n"), Some(&json!(2)));
+        assert_eq!(pointer(&body, ""), Some(&body));
+        assert_eq!(pointer(&body, "/Resources/00/UserName"), None);
+        assert_eq!(pointer(&body, "/Resources/1"), None);
+        assert_eq!(pointer(&body, "Resources"), None);
+        assert_eq!(pointer(&body, "/Active/x"), None);
+    }
+
+    #[test]
+    fn a_leading_byte_order_mark_is_skipped_when_parsing_and_left_out_of_excerpts() {
+        let marked = "\u{feff}{\"totalResults\":0}";
+        assert_eq!(
+            parse_body(marked.as_bytes()),
+            Some(json!({"totalResults": 0}))
+        );
+        assert_eq!(parse_body(b"\xef\xbb"), None);
+        assert_eq!(excerpt(marked, 120), "{\"totalResults\":0}");
+    }
+
+    #[test]
+    fn null_and_an_empty_array_are_unassigned_an_empty_string_is_not() {
+        assert!(is_unassigned(&json!(null)));
+        assert!(is_unassigned(&json!([])));
+        assert!(!is_unassigned(&json!("")));
+        assert!(!is_unassigned(&json!([null])));
+        assert!(!is_unassigned(&json!({})));
     }
 }

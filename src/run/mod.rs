@@ -383,7 +383,7 @@ async fn run_step(
         }
     };
     let body_text = String::from_utf8_lossy(&response.body).into_owned();
-    let body: Option<Value> = serde_json::from_slice(&response.body).ok();
+    let body: Option<Value> = checks::parse_body(&response.body);
     ledger.settle(&built.wire, response.status);
 
     let observed = Observed {
@@ -511,7 +511,7 @@ fn capture_value(
 ) -> Option<String> {
     match &capture.source {
         CaptureSource::Header(name) => response.header(name).map(str::to_string),
-        CaptureSource::Body(pointer) => match body?.pointer(pointer)? {
+        CaptureSource::Body(pointer) => match checks::pointer(body?, pointer)? {
             Value::String(s) if !s.is_empty() => Some(s.clone()),
             Value::Number(n) => Some(n.to_string()),
             _ => None,

@@ -156,8 +156,9 @@ quirks! {
         "answers errors with HTML or plain-text bodies instead of SCIM Error JSON: Entra \
                  logs them as ServiceIncompatible without a usable reason";
     HtmlContentType => "html-content-type",
-        "serves JSON bodies as text/html: Entra and strict SCIM clients may refuse to \
-                 parse them (ServiceIncompatible)";
+        "serves JSON bodies as text/html instead of application/scim+json (R18): what \
+                 Entra does with them is not documented; clients that go by the media type \
+                 may refuse them";
     RequireAcceptHeader => "require-accept-header",
         "answers 406 unless the request sends Accept: application/scim+json: Entra sends \
                  no Accept header, so Test Connection fails";
