@@ -10,6 +10,7 @@ use tokio::sync::Mutex;
 use super::RunConfig;
 use super::http::WireRequest;
 use super::request::form_encode;
+use crate::checks::{parse_body, pointer};
 use crate::scenario::model::Feature;
 use crate::scim::SCHEMA_ENTERPRISE_USER;
 
@@ -59,7 +60,7 @@ async fn probe(feature: Feature, config: &RunConfig) -> Result<(), String> {
         }
         Feature::Patch => match get(config, "/ServiceProviderConfig").await {
             Some((200, Some(body)))
-                if body.pointer("/patch/supported") == Some(&Value::Bool(false)) =>
+                if pointer(&body, "/patch/supported") == Some(&Value::Bool(false)) =>
             {
                 Err("/ServiceProviderConfig says patch.supported is false".to_string())
             }
@@ -119,16 +120,15 @@ async fn get(config: &RunConfig, path_and_query: &str) -> Option<(u16, Option<Va
         body: None,
     };
     let response = config.client.send(&request).await.ok()?;
-    Some((response.status, serde_json::from_slice(&response.body).ok()))
+    Some((response.status, parse_body(&response.body)))
 }
 
 fn has_attribute(schema: &Value, name: &str) -> bool {
-    schema
-        .get("attributes")
+    pointer(schema, "/attributes")
         .and_then(Value::as_array)
         .is_some_and(|attrs| {
             attrs.iter().any(|a| {
-                a.get("name")
+                pointer(a, "/name")
                     .and_then(Value::as_str)
                     .is_some_and(|n| n.eq_ignore_ascii_case(name))
             })
@@ -137,7 +137,7 @@ fn has_attribute(schema: &Value, name: &str) -> bool {
 
 /// The `Resources` of a ListResponse (none when the body is not one).
 fn resources(list: &Value) -> &[Value] {
-    list.get("Resources")
+    pointer(list, "/Resources")
         .and_then(Value::as_array)
         .map_or(&[], Vec::as_slice)
 }
@@ -145,8 +145,7 @@ fn resources(list: &Value) -> &[Value] {
 /// The schema with this URN in a `/Schemas` ListResponse.
 fn listed_schema<'a>(list: &'a Value, urn: &str) -> Option<&'a Value> {
     resources(list).iter().find(|schema| {
-        schema
-            .get("id")
+        pointer(schema, "/id")
             .and_then(Value::as_str)
             .is_some_and(|id| id.eq_ignore_ascii_case(urn))
     })
@@ -159,8 +158,7 @@ async fn lists_group_type(config: &RunConfig) -> bool {
     };
     resources(&list).iter().any(|resource_type| {
         let is = |key: &str, expected: &str| {
-            resource_type
-                .get(key)
+            pointer(resource_type, &format!("/{key}"))
                 .and_then(Value::as_str)
                 .is_some_and(|value| value.eq_ignore_ascii_case(expected))
         };
