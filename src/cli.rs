@@ -113,10 +113,16 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME")]
     pub target_name: Option<String>,
 
-    /// Send only requests that change nothing (Test Connection, discovery, filters, GET), for
-    /// production tenants where creating users is not allowed.
+    /// Send only requests that change nothing (each scenario's reads up to its first write:
+    /// Test Connection, lookups, discovery), for production tenants where creating users is not
+    /// allowed.
     #[arg(long)]
     pub read_only: bool,
+
+    /// Let replayed steps change or delete resources this run did not create, named by an id
+    /// given with --var (without it such PATCH, PUT and DELETE steps are not sent).
+    #[arg(long)]
+    pub allow_existing: bool,
 
     /// Replay only this step of the scenario (give earlier captures with --var).
     #[arg(long, value_name = "STEP", conflicts_with = "from_step")]
@@ -126,7 +132,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "STEP")]
     pub from_step: Option<String>,
 
-    /// Give a scenario variable a value, e.g. an existing user's id.
+    /// Give a scenario variable a value, e.g. an existing user's id (writes to it need
+    /// --allow-existing).
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
     pub vars: Vec<(String, String)>,
 

@@ -83,20 +83,6 @@ fn a_malformed_scenario_is_exit_code_2_naming_the_line() {
 }
 
 #[test]
-fn one_step_is_replayed_against_an_existing_user_given_by_var() {
-    let server = TestServer::start(&[]);
-    let id = server.create_user("existing.user@contoso.example");
-    run_against(&server)
-        .args(["entra-core", "--step", "disable-legacy", "--var"])
-        .arg(format!("user_id={id}"))
-        .assert()
-        .code(0)
-        .stdout(predicate::str::contains("disable-legacy"))
-        .stdout(predicate::str::contains("create-user").not());
-    assert_eq!(server.get(&format!("Users/{id}"))["active"], false);
-}
-
-#[test]
 fn a_replay_without_the_captured_variable_says_which_var_to_pass() {
     let server = TestServer::start(&[]);
     run_against(&server)
@@ -133,6 +119,33 @@ fn read_only_sends_nothing_that_changes_the_target() {
         .stdout(predicate::str::is_match(r"PASS +4 match-before-create +GET ").unwrap());
     assert_eq!(server.count("Users"), 1, "only the pre-existing user");
     assert_eq!(server.get(&format!("Users/{existing}")), before);
+}
+
+/// A replay pointed at an existing user by `--var` changes it only with `--allow-existing`.
+#[test]
+fn a_replay_never_changes_an_existing_user_unless_allowed() {
+    let server = TestServer::start(&[]);
+    let existing = server.create_user("customer.user@contoso.example");
+    let before = server.get(&format!("Users/{existing}"));
+    run_against(&server)
+        .args(["entra-core", "--from-step", "disable-legacy"])
+        .args(["--var", &format!("user_id={existing}")])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "not sent: this PATCH would change a resource this run did not create (`user_id` came from --var); pass --allow-existing to send it",
+        ))
+        .stdout(predicate::str::contains(
+            "not sent: it relies on step `disable-legacy`",
+        ));
+    assert_eq!(server.get(&format!("Users/{existing}")), before);
+
+    run_against(&server)
+        .args(["entra-core", "--step", "disable-legacy", "--allow-existing"])
+        .args(["--var", &format!("user_id={existing}")])
+        .assert()
+        .code(0);
+    assert_eq!(server.get(&format!("Users/{existing}"))["active"], false);
 }
 
 #[test]

@@ -103,6 +103,7 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<u8> {
             profile: args.profile.clone(),
             steps,
             read_only: args.read_only,
+            allow_existing: args.allow_existing,
             jobs: jobs(&args, scenarios.len()),
         };
         let label = if embedded.is_some() {

@@ -71,6 +71,9 @@ pub struct RunConfig {
     pub steps: StepSelection,
     /// `--read-only`: send only requests that change nothing (GET).
     pub read_only: bool,
+    /// `--allow-existing`: writes may target resources named by a `--var`, which this run did
+    /// not create.
+    pub allow_existing: bool,
     /// `--jobs`: how many scenarios run at the same time; 1 runs them one after another.
     pub jobs: usize,
 }
@@ -214,6 +217,8 @@ async fn run_scenario(
     let mut ledger = Ledger::default();
     // Captures that found nothing, and why: the steps that need them are skipped with the reason.
     let mut missed: HashMap<String, String> = HashMap::new();
+    // A write held back by `foreign_write`: the steps after it rely on it and are not sent.
+    let mut held_back_foreign: Option<String> = None;
     let mut steps = Vec::with_capacity(scenario.steps.len());
     for (position, step) in scenario.steps.iter().enumerate() {
         if config.interrupt.is_set() {
@@ -237,7 +242,16 @@ async fn run_scenario(
             first_run_step: first_selected,
             held_back_write,
         };
-        let result = run_step(&context, step, config, &mut vars, &mut ledger, &mut missed).await;
+        let result = run_step(
+            &context,
+            step,
+            config,
+            &mut vars,
+            &mut ledger,
+            &mut missed,
+            &mut held_back_foreign,
+        )
+        .await;
         on_step(&result);
         steps.push(result);
     }
@@ -273,6 +287,27 @@ fn initial_vars(config: &RunConfig, index: usize, count: usize) -> Vars {
     vars
 }
 
+/// Why a write step is held back: its path names a resource by a value given with `--var` (and
+/// not captured by this run since), so the run did not create what it would change or delete.
+fn foreign_write(step: &Step, config: &RunConfig, vars: &Vars) -> Option<String> {
+    if step.request.method == Method::Get || step.request.method == Method::Post {
+        return None;
+    }
+    if config.allow_existing {
+        return None;
+    }
+    let name = step.request.path.variables().find(|name| {
+        config
+            .extra_vars
+            .get(*name)
+            .is_some_and(|given| vars.get(*name) == Some(given))
+    })?;
+    Some(format!(
+        "not sent: this {} would change a resource this run did not create (`{name}` came from --var); pass --allow-existing to send it",
+        step.request.method
+    ))
+}
+
 struct StepContext<'a> {
     scenario: &'a Scenario,
     index: usize,
@@ -300,6 +335,7 @@ async fn run_step(
     vars: &mut Vars,
     ledger: &mut Ledger,
     missed: &mut HashMap<String, String>,
+    held_back_foreign: &mut Option<String>,
 ) -> StepResult {
     let mut result = StepResult {
         index: context.index,
@@ -325,6 +361,19 @@ async fn run_step(
                 format!("not sent: it relies on step `{write}`, which --read-only does not send")
             },
         };
+        return result;
+    }
+    if let Some(write) = held_back_foreign.as_deref() {
+        result.status = StepStatus::NotRun {
+            reason: format!(
+                "not sent: it relies on step `{write}`, which was not sent (it would change a resource this run did not create)"
+            ),
+        };
+        return result;
+    }
+    if let Some(reason) = foreign_write(step, config, vars) {
+        *held_back_foreign = Some(step.name.clone());
+        result.status = StepStatus::NotRun { reason };
         return result;
     }
     let built = match build_request(&step.request, &step.auth, &config.target, vars) {
