@@ -249,3 +249,54 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+#[test]
+fn report_paths_that_cannot_be_written_are_usage_errors_before_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-folder").join("report.json");
+    harness()
+        .args(["run", "entra-core", "--no-snapshots", "--json"])
+        .arg(&missing)
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("no-such-folder does not exist"));
+    let same = dir.path().join("report.xml");
+    harness()
+        .args(["run", "entra-core", "--no-snapshots", "--json"])
+        .arg(&same)
+        .arg("--junit")
+        .arg(&same)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--json and --junit both write"));
+    let file = dir.path().join("not-a-folder");
+    std::fs::write(&file, "x").unwrap();
+    harness()
+        .args(["run", "entra-core", "--snapshots"])
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is a file, not a folder"));
+}
+
+#[test]
+fn a_run_prefix_given_with_var_must_start_like_every_run_prefix() {
+    harness()
+        .args([
+            "run",
+            "entra-core",
+            "--no-snapshots",
+            "--var",
+            "run.prefix=mine",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("must start with `scimh-`"));
+    harness()
+        .args(["run", "entra-core", "--no-snapshots"])
+        .args(["--var", "run.prefix=scimh-support-case-42"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("run prefix scimh-support-case-42"));
+}

@@ -1,6 +1,7 @@
 //! `scim-harness run`: load, start the embedded server when no URL is given, replay, report.
 
 use std::io::{self, Write};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -43,6 +44,8 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<u8> {
         }
         args.url = Some(INSITE_LMS_URL.to_string());
     }
+    check_outputs(&args)?;
+    let prefix_override = prefix_override(&args)?;
     let selection = Selection {
         only: args.only.clone(),
         skip: args.skip.clone(),
@@ -73,7 +76,8 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<u8> {
             token,
         } = endpoint(args.url.as_deref(), token).await?;
         let run_id = uuid::Uuid::new_v4();
-        let run_prefix = format!("scimh-{}", &run_id.simple().to_string()[..8]);
+        let run_prefix = prefix_override
+            .unwrap_or_else(|| format!("{RUN_PREFIX_START}{}", &run_id.simple().to_string()[..8]));
         let interrupt = Interrupt::default();
         watch_signals(interrupt.clone(), run_prefix.clone());
         let run_timeout = Duration::from_secs(args.run_timeout);
@@ -140,6 +144,82 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<u8> {
         }
         Ok(verdict.code)
     })
+}
+
+/// What every run prefix starts with, and what `cleanup` looks for by default.
+const RUN_PREFIX_START: &str = "scimh-";
+
+/// `--var run.prefix=…`: the prefix must still start like every run's, or `cleanup` could not
+/// find what the run creates.
+fn prefix_override(args: &RunArgs) -> Result<Option<String>, UsageError> {
+    let Some((_, prefix)) = args
+        .vars
+        .iter()
+        .rev()
+        .find(|(name, _)| name == "run.prefix")
+    else {
+        return Ok(None);
+    };
+    if prefix.starts_with(RUN_PREFIX_START) {
+        Ok(Some(prefix.clone()))
+    } else {
+        Err(UsageError(format!(
+            "--var run.prefix={prefix}: a run prefix must start with `{RUN_PREFIX_START}`, so that `scim-harness cleanup` finds what the run creates"
+        )))
+    }
+}
+
+/// The report files and the snapshot folder are checked before anything is sent, so a typo in a
+/// path cannot cost a whole run (or look like a finding).
+fn check_outputs(args: &RunArgs) -> Result<(), UsageError> {
+    let files: Vec<(&str, &Path)> = [
+        ("--json", &args.json),
+        ("--junit", &args.junit),
+        ("--trace", &args.trace),
+        ("--html", &args.html),
+    ]
+    .into_iter()
+    .filter_map(|(flag, path)| Some((flag, path.as_deref()?)))
+    .collect();
+    for (index, &(flag, path)) in files.iter().enumerate() {
+        if path.is_dir() {
+            return Err(UsageError(format!(
+                "{flag} {}: is a folder; give a file name",
+                path.display()
+            )));
+        }
+        let folder = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        if !folder.is_dir() {
+            return Err(UsageError(format!(
+                "{flag} {}: the folder {} does not exist",
+                path.display(),
+                folder.display()
+            )));
+        }
+        if let Some((other, _)) = files[..index].iter().find(|(_, p)| same_file(p, path)) {
+            return Err(UsageError(format!(
+                "{other} and {flag} both write {}; give each report its own file",
+                path.display()
+            )));
+        }
+    }
+    if !args.no_snapshots && args.snapshots.exists() && !args.snapshots.is_dir() {
+        return Err(UsageError(format!(
+            "--snapshots {}: is a file, not a folder",
+            args.snapshots.display()
+        )));
+    }
+    Ok(())
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::path::absolute(a), std::path::absolute(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
 }
 
 /// The machine-readable reports, written after the run from the same result.
