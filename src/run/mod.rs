@@ -22,7 +22,9 @@ use futures_util::future::join_all;
 use serde_json::Value;
 
 use crate::checks::{self, Observed};
-use crate::scenario::model::{Assertion, Capture, CaptureSource, Method, Scenario, Step};
+use crate::scenario::model::{
+    Assertion, Capture, CaptureSource, Expectation, Method, Scenario, Step,
+};
 use crate::scenario::template::Vars;
 use crate::secret::SecretString;
 use crate::snapshot::redact::{Redactions, exchange_document, redact};
@@ -35,8 +37,8 @@ use order::InOrder;
 use request::{BuiltRequest, build_request};
 pub use request::{ENTRA_CONTENT_TYPE, form_encode};
 use result::{
-    Exchange, ResponseRecord, RunResult, ScenarioResult, SnapshotResult, StepResult, StepStatus,
-    TargetInfo,
+    Exchange, Outcome, ResponseRecord, RunResult, ScenarioResult, SnapshotResult, StepResult,
+    StepStatus, TargetInfo,
 };
 pub use selection::{Selection, glob};
 
@@ -210,6 +212,7 @@ async fn run_scenario(
     let mut ledger = Ledger::default();
     // Captures that found nothing, and why: the steps that need them are skipped with the reason.
     let mut missed: HashMap<String, String> = HashMap::new();
+    let mut judged = Judged::default();
     let mut steps = Vec::with_capacity(scenario.steps.len());
     for (position, step) in scenario.steps.iter().enumerate() {
         if config.interrupt.is_set() {
@@ -233,7 +236,22 @@ async fn run_scenario(
             first_run_step: first_selected,
             held_back_write,
         };
-        let result = run_step(&context, step, config, &mut vars, &mut ledger, &mut missed).await;
+        let result = run_step(
+            &context,
+            step,
+            config,
+            &mut vars,
+            &mut ledger,
+            &mut missed,
+            &mut judged,
+        )
+        .await;
+        if matches!(
+            result.status,
+            StepStatus::Skipped { .. } | StepStatus::Error { .. }
+        ) {
+            judged.unanswered(step);
+        }
         on_step(&result);
         steps.push(result);
     }
@@ -288,6 +306,7 @@ async fn run_step(
     vars: &mut Vars,
     ledger: &mut Ledger,
     missed: &mut HashMap<String, String>,
+    judged: &mut Judged,
 ) -> StepResult {
     let mut result = StepResult {
         index: context.index,
@@ -360,6 +379,7 @@ async fn run_step(
             };
             if let Some(facts) = &transport {
                 result.checks = transport_checks(step, &built, facts, vars);
+                result.checks.iter().for_each(|check| judged.record(check));
                 let scenario_name = &context.scenario.name;
                 result
                     .checks
@@ -405,9 +425,12 @@ async fn run_step(
         ledger.register(undo.wire, undo.display_url);
     }
     for expectation in &step.expect {
-        result
-            .checks
-            .push(checks::evaluate(expectation, &observed, vars));
+        let check = match judged.unmet_need(expectation) {
+            Some(detail) => not_judged(expectation, detail),
+            None => checks::evaluate(expectation, &observed, vars),
+        };
+        judged.record(&check);
+        result.checks.push(check);
     }
     result.checks.extend(checks::built_in_checks(&observed));
     if !rate_limited.is_empty() {
@@ -435,6 +458,60 @@ async fn run_step(
     }
     result.exchange = Some(exchange_record(&built, Some((&response, body_text))));
     result
+}
+
+/// The outcome of every check judged so far in a scenario, for `needs`. Recorded before
+/// `--only`/`--skip` filter the results, so a check held back by a needed one says so even when
+/// the needed one is not reported. Checks of steps this run does not send (another profile's,
+/// `--step`, `--read-only`) are not recorded and hold nothing back: there is no verdict to repeat.
+#[derive(Default)]
+struct Judged {
+    outcomes: HashMap<String, Outcome>,
+}
+
+impl Judged {
+    fn record(&mut self, check: &result::CheckResult) {
+        self.outcomes.insert(check.id.clone(), check.outcome);
+    }
+
+    /// A step that was not sent, or got no answer: none of its checks was judged.
+    fn unanswered(&mut self, step: &Step) {
+        for expectation in &step.expect {
+            self.outcomes
+                .entry(expectation.id.clone())
+                .or_insert(Outcome::Skip);
+        }
+    }
+
+    /// Why the expectation is not judged: the first check it needs whose assertions did not
+    /// hold. A warning holds it back too: a needed check warns when its assertions broke (a
+    /// tolerated answer such as 400 noTarget), so the state it set up is missing all the same.
+    fn unmet_need(&self, expectation: &Expectation) -> Option<String> {
+        expectation.needs.iter().find_map(|id| {
+            let why = match self.outcomes.get(id)? {
+                Outcome::Pass => return None,
+                Outcome::Fail => "failed",
+                Outcome::Warn => "warned",
+                Outcome::Skip => "was not judged",
+            };
+            Some(format!("not judged: it needs {id}, which {why}"))
+        })
+    }
+}
+
+/// The verdict of a check held back by `needs`: judging it would only repeat that failure.
+fn not_judged(expectation: &Expectation, detail: String) -> result::CheckResult {
+    result::CheckResult {
+        id: expectation.id.clone(),
+        title: expectation.title.clone(),
+        requirement: expectation.requirement.clone(),
+        severity: expectation.severity,
+        outcome: Outcome::Skip,
+        details: vec![detail],
+        impact: expectation.impact.clone(),
+        hint: expectation.hint.clone(),
+        defined_at: expectation.location.to_string(),
+    }
 }
 
 /// The step's checks that judge only the transport, for a request that got no answer.
