@@ -158,7 +158,7 @@ fn replace_on_a_missing_work_email_passes_when_the_server_upserts() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}");
     assert!(
-        stdout.contains("PASS  12 replace-missing-work-email-compliant"),
+        stdout.contains("PASS  17 replace-missing-work-email-compliant"),
         "{stdout}"
     );
 }

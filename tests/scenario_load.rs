@@ -172,6 +172,9 @@ fn every_form_of_the_format_loads_into_the_model() {
         matches!(assertions[9], Assertion::Header { ref name, check: ValueCheck::Exists } if name == "Location")
     );
 
+    assert!(create.expect[0].needs.is_empty());
+    assert_eq!(raw.expect[0].needs, ["create.created"]);
+
     assert_eq!(raw.request.method, Method::Patch);
     let Some(Body::Raw(raw_body)) = &raw.request.body else {
         panic!("raw body expected");

@@ -22,7 +22,9 @@ use futures_util::future::join_all;
 use serde_json::Value;
 
 use crate::checks::{self, Observed};
-use crate::scenario::model::{Assertion, Capture, CaptureSource, Method, Scenario, Step};
+use crate::scenario::model::{
+    Assertion, Capture, CaptureSource, Expectation, Method, Scenario, Step,
+};
 use crate::scenario::template::Vars;
 use crate::secret::SecretString;
 use crate::snapshot::redact::{Redactions, exchange_document, redact};
@@ -35,8 +37,8 @@ use order::InOrder;
 use request::{BuiltRequest, build_request};
 pub use request::{ENTRA_CONTENT_TYPE, form_encode};
 use result::{
-    Exchange, ResponseRecord, RunResult, ScenarioResult, SnapshotResult, StepResult, StepStatus,
-    TargetInfo,
+    Exchange, Outcome, ResponseRecord, RunResult, ScenarioResult, SnapshotResult, StepResult,
+    StepStatus, TargetInfo,
 };
 pub use selection::{Selection, glob};
 
@@ -215,10 +217,7 @@ async fn run_scenario(
             name: s.name.as_str(),
         });
     let mut ledger = Ledger::default();
-    // Captures that found nothing, and why: the steps that need them are skipped with the reason.
-    let mut missed: HashMap<String, String> = HashMap::new();
-    // A write held back by `foreign_write`: the steps after it rely on it and are not sent.
-    let mut held_back_foreign: Option<String> = None;
+    let mut bookkeeping = Bookkeeping::default();
     let mut steps = Vec::with_capacity(scenario.steps.len());
     for (position, step) in scenario.steps.iter().enumerate() {
         if config.interrupt.is_set() {
@@ -248,10 +247,15 @@ async fn run_scenario(
             config,
             &mut vars,
             &mut ledger,
-            &mut missed,
-            &mut held_back_foreign,
+            &mut bookkeeping,
         )
         .await;
+        if matches!(
+            result.status,
+            StepStatus::Skipped { .. } | StepStatus::Error { .. }
+        ) {
+            bookkeeping.judged.unanswered(step);
+        }
         on_step(&result);
         steps.push(result);
     }
@@ -334,8 +338,7 @@ async fn run_step(
     config: &RunConfig,
     vars: &mut Vars,
     ledger: &mut Ledger,
-    missed: &mut HashMap<String, String>,
-    held_back_foreign: &mut Option<String>,
+    bookkeeping: &mut Bookkeeping,
 ) -> StepResult {
     let mut result = StepResult {
         index: context.index,
@@ -363,7 +366,7 @@ async fn run_step(
         };
         return result;
     }
-    if let Some(write) = held_back_foreign.as_deref() {
+    if let Some(write) = bookkeeping.held_back_foreign.as_deref() {
         result.status = StepStatus::NotRun {
             reason: format!(
                 "not sent: it relies on step `{write}`, which was not sent (it would change a resource this run did not create)"
@@ -372,7 +375,7 @@ async fn run_step(
         return result;
     }
     if let Some(reason) = foreign_write(step, config, vars) {
-        *held_back_foreign = Some(step.name.clone());
+        bookkeeping.held_back_foreign = Some(step.name.clone());
         result.status = StepStatus::NotRun { reason };
         return result;
     }
@@ -380,7 +383,7 @@ async fn run_step(
         Ok(built) => built,
         Err(missing) => {
             result.status = StepStatus::Skipped {
-                reason: skip_reason(&missing, context, missed),
+                reason: skip_reason(&missing, context, &bookkeeping.missed),
             };
             return result;
         }
@@ -423,6 +426,10 @@ async fn run_step(
             };
             if let Some(facts) = &transport {
                 result.checks = transport_checks(step, &built, facts, vars);
+                result
+                    .checks
+                    .iter()
+                    .for_each(|check| bookkeeping.judged.record(check));
                 let scenario_name = &context.scenario.name;
                 result
                     .checks
@@ -455,7 +462,7 @@ async fn run_step(
                     CaptureSource::Body(pointer) => format!("no value at `{pointer}`"),
                     CaptureSource::Header(name) => format!("no `{name}` header"),
                 };
-                missed.insert(
+                bookkeeping.missed.insert(
                     capture.var.clone(),
                     format!("{from} in its {} response", response.status),
                 );
@@ -468,9 +475,12 @@ async fn run_step(
         ledger.register(undo.wire, undo.display_url);
     }
     for expectation in &step.expect {
-        result
-            .checks
-            .push(checks::evaluate(expectation, &observed, vars));
+        let check = match bookkeeping.judged.unmet_need(expectation) {
+            Some(detail) => not_judged(expectation, detail),
+            None => checks::evaluate(expectation, &observed, vars),
+        };
+        bookkeeping.judged.record(&check);
+        result.checks.push(check);
     }
     result.checks.extend(checks::built_in_checks(&observed));
     if !rate_limited.is_empty() {
@@ -498,6 +508,70 @@ async fn run_step(
     }
     result.exchange = Some(exchange_record(&built, Some((&response, body_text))));
     result
+}
+
+/// What a scenario remembers from step to step, besides its variables and its ledger.
+#[derive(Default)]
+struct Bookkeeping {
+    /// Captures that found nothing, and why: the steps that need them are skipped with the reason.
+    missed: HashMap<String, String>,
+    /// A write held back by `foreign_write`: the steps after it rely on it and are not sent.
+    held_back_foreign: Option<String>,
+    judged: Judged,
+}
+
+/// The outcome of every check judged so far in a scenario, for `needs`. Recorded before
+/// `--only`/`--skip` filter the results, so a check held back by a needed one says so even when
+/// the needed one is not reported. Checks of steps this run does not send (another profile's,
+/// `--step`, `--read-only`) are not recorded and hold nothing back: there is no verdict to repeat.
+#[derive(Default)]
+struct Judged {
+    outcomes: HashMap<String, Outcome>,
+}
+
+impl Judged {
+    fn record(&mut self, check: &result::CheckResult) {
+        self.outcomes.insert(check.id.clone(), check.outcome);
+    }
+
+    /// A step that was not sent, or got no answer: none of its checks was judged.
+    fn unanswered(&mut self, step: &Step) {
+        for expectation in &step.expect {
+            self.outcomes
+                .entry(expectation.id.clone())
+                .or_insert(Outcome::Skip);
+        }
+    }
+
+    /// Why the expectation is not judged: the first check it needs whose assertions did not
+    /// hold. A warning holds it back too: a needed check warns when its assertions broke (a
+    /// tolerated answer such as 400 noTarget), so the state it set up is missing all the same.
+    fn unmet_need(&self, expectation: &Expectation) -> Option<String> {
+        expectation.needs.iter().find_map(|id| {
+            let why = match self.outcomes.get(id)? {
+                Outcome::Pass => return None,
+                Outcome::Fail => "failed",
+                Outcome::Warn => "warned",
+                Outcome::Skip => "was not judged",
+            };
+            Some(format!("not judged: it needs {id}, which {why}"))
+        })
+    }
+}
+
+/// The verdict of a check held back by `needs`: judging it would only repeat that failure.
+fn not_judged(expectation: &Expectation, detail: String) -> result::CheckResult {
+    result::CheckResult {
+        id: expectation.id.clone(),
+        title: expectation.title.clone(),
+        requirement: expectation.requirement.clone(),
+        severity: expectation.severity,
+        outcome: Outcome::Skip,
+        details: vec![detail],
+        impact: expectation.impact.clone(),
+        hint: expectation.hint.clone(),
+        defined_at: expectation.location.to_string(),
+    }
 }
 
 /// The step's checks that judge only the transport, for a request that got no answer.

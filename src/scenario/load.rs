@@ -120,6 +120,21 @@ struct Loader<'a> {
     opts: &'a LoadOptions,
 }
 
+/// A check id already used in the file: where, and by which step (`needs` may name only checks
+/// of earlier steps).
+struct DefinedCheck {
+    location: Location,
+    step: String,
+}
+
+/// The check ids a step's `needs` are validated against.
+struct Checks<'a> {
+    /// Checks of the steps so far; a step adds its own as it is loaded.
+    earlier: &'a mut BTreeMap<String, DefinedCheck>,
+    /// Every check id in the file, where it is first defined.
+    every: &'a BTreeMap<String, DefinedCheck>,
+}
+
 /// The variables defined at one point of the file, in definition order.
 #[derive(Clone)]
 struct Scope {
@@ -220,7 +235,20 @@ impl Loader<'_> {
             return Err(self.error(self.at(&raw.steps), "the scenario has no steps"));
         }
         let mut steps: Vec<Step> = Vec::with_capacity(raw.steps.value.len());
-        let mut expectation_ids: BTreeMap<String, Location> = BTreeMap::new();
+        let mut expectation_ids: BTreeMap<String, DefinedCheck> = BTreeMap::new();
+        // Every check id in the file, so that `needs` can tell a later step's check from a typo.
+        let mut every_check: BTreeMap<String, DefinedCheck> = BTreeMap::new();
+        for raw_step in &raw.steps.value {
+            for raw_expectation in &raw_step.value.expect {
+                let id = &raw_expectation.value.id;
+                every_check
+                    .entry(id.value.clone())
+                    .or_insert_with(|| DefinedCheck {
+                        location: self.at(id),
+                        step: raw_step.value.name.value.clone(),
+                    });
+            }
+        }
         for raw_step in raw.steps.value {
             let name = &raw_step.value.name;
             if let Some(first) = steps.iter().find(|step| step.name == name.value) {
@@ -232,7 +260,11 @@ impl Loader<'_> {
                     )));
             }
             let location = self.at(&raw_step);
-            steps.push(self.step(raw_step.value, location, &mut scope, &mut expectation_ids)?);
+            let checks = Checks {
+                earlier: &mut expectation_ids,
+                every: &every_check,
+            };
+            steps.push(self.step(raw_step.value, location, &mut scope, checks)?);
         }
 
         let mut requires = Vec::with_capacity(raw.requires.len());
@@ -292,8 +324,9 @@ impl Loader<'_> {
         raw: RawStep,
         location: Location,
         scope: &mut Scope,
-        expectation_ids: &mut BTreeMap<String, Location>,
+        checks: Checks<'_>,
     ) -> Result<Step, ScenarioError> {
+        let expectation_ids = checks.earlier;
         check_name(&raw.name.value).map_err(|hint| {
             self.error(
                 self.at(&raw.name),
@@ -319,14 +352,23 @@ impl Loader<'_> {
             if let Some(first) = expectation_ids.get(&expectation.id) {
                 let hint = format!(
                     "check ids are stable names for CI filters; `{}` is already used at line {}",
-                    expectation.id, first.line
+                    expectation.id, first.location.line
                 );
                 let message = format!("duplicate check id `{}`", expectation.id);
                 return Err(self
                     .error(self.at(&raw_expectation.value.id), message)
                     .with_hint(hint));
             }
-            expectation_ids.insert(expectation.id.clone(), expectation.location.clone());
+            for needed in &raw_expectation.value.needs {
+                self.check_need(needed, &raw.name.value, expectation_ids, checks.every)?;
+            }
+            expectation_ids.insert(
+                expectation.id.clone(),
+                DefinedCheck {
+                    location: expectation.location.clone(),
+                    step: raw.name.value.clone(),
+                },
+            );
             expect.push(expectation);
         }
         for capture in &captures {
@@ -356,6 +398,53 @@ impl Loader<'_> {
             cleanup,
             snapshot,
         })
+    }
+
+    /// A `needs` entry must name a check of an earlier step: the runner judges steps in order,
+    /// so a check of the same or a later step has no verdict yet.
+    fn check_need(
+        &self,
+        needed: &Spanned<String>,
+        step: &str,
+        defined: &BTreeMap<String, DefinedCheck>,
+        every: &BTreeMap<String, DefinedCheck>,
+    ) -> Result<(), ScenarioError> {
+        let id = &needed.value;
+        if defined.get(id).is_some_and(|check| check.step != step) {
+            return Ok(());
+        }
+        let error = |message: String, hint: String| {
+            Err(self.error(self.at(needed), message).with_hint(hint))
+        };
+        match every.get(id) {
+            Some(check) if check.step == step => error(
+                format!("`needs` names `{id}`, a check of the same step"),
+                "`needs` names checks of earlier steps; the checks of one step judge the same response, each on its own".to_string(),
+            ),
+            Some(check) => error(
+                format!(
+                    "`needs` names `{id}`, a check of a later step (line {})",
+                    check.location.line
+                ),
+                "steps run in file order, so a check can need only checks of earlier steps"
+                    .to_string(),
+            ),
+            None => {
+                let earlier = defined
+                    .iter()
+                    .filter(|(_, check)| check.step != step)
+                    .map(|(id, _)| id.as_str());
+                let mut hint = match closest(id, earlier) {
+                    Some(close) => format!("did you mean `{close}`? "),
+                    None => String::new(),
+                };
+                hint.push_str("`needs` names checks of earlier steps in this file");
+                error(
+                    format!("`needs` names `{id}`, which no earlier step checks"),
+                    hint,
+                )
+            }
+        }
     }
 
     fn auth(&self, node: &Spanned<Node>, scope: &Scope) -> Result<Auth, ScenarioError> {
@@ -662,6 +751,7 @@ impl Loader<'_> {
             severity,
             impact: raw.impact.clone(),
             hint: raw.hint.clone(),
+            needs: raw.needs.iter().map(|id| id.value.clone()).collect(),
             assertions,
             warn_if,
             location,

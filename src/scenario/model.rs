@@ -208,6 +208,9 @@ pub struct Expectation {
     pub impact: Option<String>,
     /// How to fix it.
     pub hint: Option<String>,
+    /// `needs`: ids of checks of earlier steps whose assertions must have held for this one to be
+    /// judged; otherwise it is not judged, since its verdict would only repeat theirs.
+    pub needs: Vec<String>,
     pub assertions: Vec<Assertion>,
     /// `warn_if`: when the assertions break but the response meets all of these, the check is a
     /// warning, not a failure (an RFC-mandated answer Entra copes with). Empty: none.

@@ -75,6 +75,8 @@ pub(crate) struct RawExpectation {
     pub severity: Option<Spanned<String>>,
     pub impact: Option<String>,
     pub hint: Option<String>,
+    #[serde(default)]
+    pub needs: Vec<Spanned<String>>,
     pub status: Option<Spanned<Node>>,
     pub list: Option<Spanned<RawList>>,
     pub filter_honoured: Option<Spanned<bool>>,
