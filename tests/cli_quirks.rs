@@ -73,6 +73,7 @@ quirk_tests! {
     ignore_filter: IgnoreFilter => "entra-core", "test-connection.filter-honoured";
     post_returns_200: PostReturns200 => "entra-core", "create.created";
     post_without_id: PostWithoutId => "entra-core", "create.created";
+    post_without_location: PostWithoutId => "entra-core", "create.location", warn;
     allow_duplicates: AllowDuplicates => "entra-users", "users.duplicate-conflict";
     no_auth: NoAuth => "entra-core", "auth.missing-token-rejected";
     reject_scim_json: RejectScimJson => "entra-core", "create.created";
