@@ -6,10 +6,16 @@ mod hostile;
 mod support;
 
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use axum::extract::Request;
+use axum::http::{Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::IntoResponse;
 use hostile::{Reply, create_then_get_scenario, mini_scim, scim};
-use scim_harness::server::Quirk;
+use scim_harness::server::{Quirk, ServerConfig};
 use serde_json::{Value, json};
 use support::{TestServer, harness, run_against};
 
@@ -316,4 +322,270 @@ fn cleanup_against_a_refusing_server_is_could_not_run() {
         .assert()
         .code(3)
         .stderr(predicates::str::contains("answered 401"));
+}
+
+/// The reference server behind a middleware that creates each user at once but answers the
+/// POST only after `delay`, as a slow or overloaded target does; with `refuse_eq_lookups`, a
+/// filtered GET with `eq` answers 500, so the harness cannot find what it created by name.
+struct SlowCreates {
+    url: String,
+    created: Arc<AtomicUsize>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl SlowCreates {
+    fn start(delay: Duration, refuse_eq_lookups: bool) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let created = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&created);
+        let app = scim_harness::server::router(ServerConfig {
+            token: Some(support::TOKEN.to_string()),
+            ..ServerConfig::default()
+        })
+        .layer(middleware::from_fn(move |request: Request, next: Next| {
+            let counter = Arc::clone(&counter);
+            async move {
+                let is_create =
+                    request.method() == Method::POST && request.uri().path().ends_with("/Users");
+                let is_eq_lookup = request.method() == Method::GET
+                    && request.uri().query().is_some_and(|q| q.contains("+eq+"));
+                if refuse_eq_lookups && is_eq_lookup {
+                    return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+                }
+                let response = next.run(request).await;
+                if is_create {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(delay).await;
+                }
+                response
+            }
+        }));
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind");
+        let url = format!("http://{}/scim/v2", listener.local_addr().expect("addr"));
+        runtime.spawn(async move { axum::serve(listener, app).await });
+        SlowCreates {
+            url,
+            created,
+            runtime,
+        }
+    }
+
+    fn user_count(&self) -> u64 {
+        let url = format!("{}/Users", self.url);
+        self.runtime.block_on(async move {
+            let response = reqwest::Client::new()
+                .get(url)
+                .bearer_auth(support::TOKEN)
+                .send()
+                .await
+                .expect("list request");
+            let body: Value = response.json().await.expect("ListResponse");
+            body["totalResults"].as_u64().expect("totalResults")
+        })
+    }
+}
+
+fn text_of(output: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn a_create_that_times_out_in_flight_is_found_by_name_and_removed() {
+    let server = SlowCreates::start(Duration::from_secs(10), false);
+    let (_dir, scenario) = create_then_get_scenario();
+    let output = harness()
+        .args([
+            "run",
+            "--no-snapshots",
+            "--timeout",
+            "1",
+            "--url",
+            &server.url,
+        ])
+        .args(["--token", support::TOKEN])
+        .arg(&scenario)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .expect("the harness runs");
+    let text = text_of(&output);
+    assert_eq!(server.created.load(Ordering::SeqCst), 1, "{text}");
+    assert_eq!(
+        server.user_count(),
+        0,
+        "the timed-out create was left:\n{text}"
+    );
+    assert!(text.contains("cleanup DELETE /Users/"), "{text}");
+    assert!(!text.contains("LEFT BEHIND"), "{text}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_create_in_flight_at_ctrl_c_is_found_by_name_and_removed() {
+    let server = SlowCreates::start(Duration::from_secs(20), false);
+    let (_dir, scenario) = create_then_get_scenario();
+    let binary = assert_cmd::cargo::cargo_bin("scim-harness");
+    let mut child = Command::new(binary)
+        .args([
+            "--color",
+            "never",
+            "run",
+            "--no-snapshots",
+            "--url",
+            &server.url,
+        ])
+        .args(["--token", support::TOKEN])
+        .arg(&scenario)
+        .env_remove("SCIM_TOKEN")
+        .env_remove("SCIM_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the harness starts");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while server.created.load(Ordering::SeqCst) == 0 {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the create never arrived");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let signal = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(signal.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the harness did not stop after Ctrl-C");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().expect("output");
+    let text = text_of(&output);
+    assert_eq!(output.status.code(), Some(130), "{text}");
+    assert_eq!(
+        server.user_count(),
+        0,
+        "the create in flight was left:\n{text}"
+    );
+    assert!(text.contains("cleanup DELETE /Users/"), "{text}");
+    assert!(text.contains("INTERRUPTED"), "{text}");
+}
+
+/// When the lookup by name fails, the run says the user may remain and prints the command that
+/// finds it; that command, run as printed, removes it.
+#[test]
+fn a_create_that_cannot_be_looked_up_is_reported_with_the_cleanup_command() {
+    let server = SlowCreates::start(Duration::from_secs(10), true);
+    let (_dir, scenario) = create_then_get_scenario();
+    let output = harness()
+        .args([
+            "run",
+            "--no-snapshots",
+            "--timeout",
+            "1",
+            "--url",
+            &server.url,
+        ])
+        .args(["--token", support::TOKEN])
+        .arg(&scenario)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .expect("the harness runs");
+    let text = text_of(&output);
+    assert_eq!(server.user_count(), 1, "{text}");
+    assert!(
+        text.contains("the create got no answer, and the lookup by name answered 500"),
+        "{text}"
+    );
+    assert!(text.contains("may remain on the target"), "{text}");
+    assert!(text.contains("LEFT BEHIND"), "{text}");
+    let command = text
+        .split("find it with `")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .unwrap_or_else(|| panic!("no cleanup command in:\n{text}"));
+    let words: Vec<&str> = command.split_whitespace().collect();
+    assert_eq!(words[..2], ["scim-harness", "cleanup"], "{command}");
+    assert!(words.contains(&"--prefix"), "{command}");
+    harness()
+        .args(&words[1..])
+        .args(["--yes", "--token", support::TOKEN])
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains("Deleted 1 of 1 resources."));
+    assert_eq!(
+        server.user_count(),
+        0,
+        "the printed command did not remove it"
+    );
+}
+
+/// A create answered 201 without an id is found by its name too; of what a target that ignores
+/// the filter lists, only the resource with exactly that name is deleted.
+#[test]
+fn a_create_answered_without_an_id_removes_only_the_resource_with_its_name() {
+    let server = hostile::HostileServer::start(|request| {
+        let target = request.target();
+        match request.method() {
+            "POST" => scim(
+                201,
+                r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"]}"#,
+            ),
+            "GET" if target.starts_with("/scim/Users?filter=userName+eq+") => {
+                let name = target
+                    .split("%22")
+                    .nth(1)
+                    .unwrap_or_default()
+                    .replace("%40", "@")
+                    .to_uppercase();
+                scim(
+                    200,
+                    &json!({
+                        "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+                        "totalResults": 2,
+                        "Resources": [
+                            {"id": "u-7", "userName": "someone.else@contoso.example"},
+                            {"id": "u-9", "userName": name},
+                        ],
+                    })
+                    .to_string(),
+                )
+            }
+            "DELETE" => hostile::http(204, &[], b""),
+            _ => scim(
+                404,
+                r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"404"}"#,
+            ),
+        }
+    });
+    let (_dir, scenario) = create_then_get_scenario();
+    harness()
+        .args(["run", "--no-snapshots", "--url"])
+        .arg(server.url())
+        .args(["--token", "t"])
+        .arg(&scenario)
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .stdout(predicates::str::contains("cleanup DELETE /Users/u-9 → 204"));
+    let deletes: Vec<String> = server
+        .requests()
+        .iter()
+        .filter(|r| r.method() == "DELETE")
+        .map(|r| r.target().to_string())
+        .collect();
+    assert_eq!(deletes, ["/scim/Users/u-9"]);
 }

@@ -297,6 +297,75 @@ fn a_server_echoing_the_token_does_not_make_the_harness_write_it() {
     }
 }
 
+/// An ASP.NET-style 401 that echoes the Authorization header the way System.Text.Json escapes
+/// it (`+` as `\u002B`, `/` as `\/`, `=` as `\u003d`): every output, the pending snapshots and
+/// the reports that show the body decoded and pretty-printed included, keeps it out.
+#[test]
+fn a_token_echoed_json_escaped_is_not_written_decoded() {
+    const TOKEN: &str = "q8Zk+7fQ2mX/9vLp3w==";
+    let server = hostile::HostileServer::start(|request| {
+        let auth = request.header("Authorization").unwrap_or_default();
+        let escaped = auth
+            .replace('+', "\\u002B")
+            .replace('/', "\\/")
+            .replace('=', "\\u003d");
+        hostile::scim(
+            401,
+            &format!(
+                r#"{{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"401","detail":"Invalid credentials: {escaped}"}}"#
+            ),
+        )
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = harness()
+        .current_dir(dir.path())
+        .args([
+            "run",
+            "--url",
+            &server.url(),
+            "--token",
+            TOKEN,
+            "--update",
+            "new",
+        ])
+        .args([
+            "-v", "--html", "r.html", "--json", "r.json", "--trace", "t.har",
+        ])
+        .args(["--junit", "j.xml"])
+        .output()
+        .expect("the harness runs");
+    let mut everything = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let files = walk(dir.path());
+    let pending = files
+        .iter()
+        .filter(|f| f.to_string_lossy().ends_with(".snap.new"))
+        .count();
+    assert!(pending >= 7, "pending snapshots: {files:?}");
+    for file in &files {
+        everything.push_str(&String::from_utf8_lossy(
+            &std::fs::read(file).unwrap_or_default(),
+        ));
+    }
+    assert!(
+        !everything.contains(TOKEN),
+        "the token was written:\n{everything}"
+    );
+    assert!(
+        !everything.contains("q8Zk"),
+        "part of the token was written"
+    );
+    assert!(everything.contains("Invalid credentials: Bearer [redacted]"));
+    assert_eq!(
+        server.requests()[0].header("Authorization"),
+        Some(format!("Bearer {TOKEN}").as_str()),
+        "the token was sent"
+    );
+}
+
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).expect("readable").flatten() {

@@ -30,7 +30,7 @@ use crate::secret::SecretString;
 use crate::snapshot::redact::{Redactions, exchange_document, redact};
 use crate::snapshot::{SnapshotKey, SnapshotMeta, SnapshotOutcome, SnapshotStore, diff_lines};
 use features::FeatureProbe;
-use http::{HttpClient, WireResponse};
+use http::{HttpClient, TransportError, WireResponse};
 pub use interrupt::Interrupt;
 use ledger::Ledger;
 use order::InOrder;
@@ -216,7 +216,7 @@ async fn run_scenario(
             position,
             name: s.name.as_str(),
         });
-    let mut ledger = Ledger::default();
+    let mut ledger = Ledger::new(&config.run_prefix, &config.target.base_url);
     let mut bookkeeping = Bookkeeping::default();
     let mut steps = Vec::with_capacity(scenario.steps.len());
     for (position, step) in scenario.steps.iter().enumerate() {
@@ -402,6 +402,7 @@ async fn run_step(
     let response = tokio::select! {
         response = retry::send(&config.client, &built.wire) => response,
         () = config.interrupt.triggered() => {
+            ledger.look_up_later(&built.wire, &built.path, None);
             result.exchange = Some(exchange_record(&built, None));
             result.status = StepStatus::Error {
                 message: "interrupted before the answer came".to_string(),
@@ -414,6 +415,15 @@ async fn run_step(
     let (response, rate_limited) = match response {
         Ok(sent) => (scrub::response(sent.response, token), sent.rate_limited),
         Err(error) => {
+            // Unless it never left, the request may have been carried out.
+            if !matches!(
+                error,
+                TransportError::InvalidRequest(_)
+                    | TransportError::Connect(_)
+                    | TransportError::Tls(_)
+            ) {
+                ledger.look_up_later(&built.wire, &built.path, None);
+            }
             result.exchange = Some(exchange_record(&built, None));
             result.status = StepStatus::Error {
                 message: format!(
@@ -469,10 +479,17 @@ async fn run_step(
             }
         }
     }
-    if let Some(cleanup) = &step.cleanup
-        && let Ok(undo) = build_request(cleanup, &step.auth, &config.target, vars)
+    match step
+        .cleanup
+        .as_ref()
+        .and_then(|cleanup| build_request(cleanup, &step.auth, &config.target, vars).ok())
     {
-        ledger.register(undo.wire, undo.display_url);
+        Some(undo) => ledger.register(undo.wire, undo.display_url),
+        // Created without an id to undo it by, or perhaps created behind a failing gateway.
+        None if (200..300).contains(&response.status) || response.status >= 500 => {
+            ledger.look_up_later(&built.wire, &built.path, Some(response.status));
+        }
+        None => {}
     }
     for expectation in &step.expect {
         let check = match bookkeeping.judged.unmet_need(expectation) {

@@ -1,24 +1,34 @@
 //! Servers may echo the request back (debug endpoints, error pages that dump the headers, a
-//! proxy's diagnostic page). The token is cut out of everything kept from a response before any
-//! check, capture, snapshot or report can see it.
+//! proxy's diagnostic page), often escaped (.NET writes `+` as `\u002B`). The token is cut out of
+//! everything kept from a response, in every form, before any check, capture, snapshot or report
+//! can see it.
+
+use serde_json::Value;
 
 use super::http::{TransportError, WireResponse};
-use crate::secret::{REDACTED, SecretString, redact_bytes};
+use crate::secret::{REDACTED, SecretString, redact_bytes, redact_json, redact_text};
 
 /// A shorter token would match ordinary text (a one-letter test token is in every word) and
 /// scrubbing it would garble the response; real tokens are far longer.
 const MIN_SCRUBBED_CHARS: usize = 8;
 
-/// The response with every occurrence of the token, in the body and in header values, replaced.
+/// The response with every occurrence of the token, raw or escaped, in the body and in header
+/// values, replaced. A JSON body that still decodes to the token somewhere (an escape the byte
+/// scan does not know) is replaced by its decoded, redacted document: reports and snapshots show
+/// the body decoded.
 pub fn response(mut response: WireResponse, token: Option<&SecretString>) -> WireResponse {
     let Some(secret) = scrubbed(token) else {
         return response;
     };
     response.body = redact_bytes(&response.body, secret.as_bytes());
+    if let Ok(mut decoded) = serde_json::from_slice::<Value>(&response.body)
+        && redact_json(&mut decoded, secret)
+    {
+        response.body =
+            serde_json::to_vec(&decoded).unwrap_or_else(|_| REDACTED.as_bytes().to_vec());
+    }
     for (_, value) in &mut response.headers {
-        if value.contains(secret) {
-            *value = value.replace(secret, REDACTED);
-        }
+        *value = redact_text(value, secret);
     }
     response
 }
@@ -27,7 +37,7 @@ pub fn response(mut response: WireResponse, token: Option<&SecretString>) -> Wir
 pub fn error(error: &TransportError, token: Option<&SecretString>) -> String {
     let message = error.to_string();
     match scrubbed(token) {
-        Some(secret) => message.replace(secret, REDACTED),
+        Some(secret) => redact_text(&message, secret),
         None => message,
     }
 }
@@ -70,6 +80,35 @@ mod tests {
             error(&failure, Some(&token)),
             "the connection failed mid-exchange: echo [redacted]"
         );
+    }
+
+    #[test]
+    fn an_escaped_echo_is_cut_and_a_doubly_escaped_one_is_cut_from_the_decoded_body() {
+        let token = SecretString::new("q8Zk+7fQ2mX/9vLp3w==");
+        // System.Text.Json's escaping, as an ASP.NET 401 page writes it.
+        let escaped = with_body(
+            br#"{"status":"401","detail":"Invalid credentials: Bearer q8Zk\u002B7fQ2mX/9vLp3w=="}"#,
+            vec![(
+                "WWW-Authenticate".to_string(),
+                "Bearer error=\"q8Zk%2B7fQ2mX%2F9vLp3w%3D%3D\"".to_string(),
+            )],
+        );
+        let clean = response(escaped, Some(&token));
+        assert_eq!(
+            String::from_utf8_lossy(&clean.body),
+            r#"{"status":"401","detail":"Invalid credentials: Bearer [redacted]"}"#
+        );
+        assert_eq!(clean.headers[0].1, "Bearer error=\"[redacted]\"");
+
+        // A JSON document quoted inside a JSON string: only decoding shows the token.
+        let nested = with_body(
+            br#"{"detail":"{\"auth\":\"q8Zk\\u002B7fQ2mX/9vLp3w==\"}","n":1}"#,
+            Vec::new(),
+        );
+        let clean = response(nested, Some(&token));
+        let decoded: Value = serde_json::from_slice(&clean.body).unwrap();
+        assert_eq!(decoded["detail"], r#"{"auth":"[redacted]"}"#);
+        assert_eq!(decoded["n"], 1);
     }
 
     #[test]
