@@ -2,14 +2,19 @@
 //! which findings are already known (`--expect FILE`), so a team can adopt the gate before fixing
 //! everything and still notice any change either way.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
 
 use crate::exit;
 use crate::run::result::{Outcome, RunResult, StepStatus};
+use crate::scenario::error::ScenarioError;
+use crate::scenario::load::{MAX_FILE_BYTES, display_path, location_in, parse_yaml};
 
 /// What makes a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize)]
@@ -78,7 +83,7 @@ impl Verdict {
         run_timeout: Option<Duration>,
     ) -> Self {
         let findings = findings(result, fail_on);
-        let comparison = expected.map(|e| Comparison::of(&findings, e));
+        let comparison = expected.map(|e| Comparison::of(&findings, e, &judged(result)));
         let unexpected = comparison
             .as_ref()
             .map_or(!findings.is_empty(), |c| !c.is_clean());
@@ -103,36 +108,128 @@ impl Verdict {
 }
 
 /// A committed list of known findings for one server.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct Expectations {
     /// Finding keys, as `scim-harness run --format json` lists them under `findings`.
-    #[serde(default)]
     pub findings: BTreeSet<String>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ExpectationsError {
-    #[error("could not read the expectations file {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("{path}: {message}")]
-    Parse { path: String, message: String },
+/// The file as written: `findings:`, a list of keys, each with its place for errors.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExpectations {
+    #[serde(default)]
+    findings: Vec<Spanned<String>>,
 }
 
+/// An expectations file that cannot be used: the message, `--> file:line:col`, the line with a
+/// caret and a hint, as scenario errors show them, but without their leading `error: `, which
+/// the command line adds to every error.
+#[derive(Debug, thiserror::Error)]
+pub struct ExpectationsError(pub ScenarioError);
+
+impl fmt::Display for ExpectationsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = self.0.to_string();
+        f.write_str(text.strip_prefix("error: ").unwrap_or(&text))
+    }
+}
+
+const KEY_FORMS: &str = "a finding key is `scenario/step/check-id`, `scenario/step/snapshot`, `scenario/step/no-answer`, `scenario/step/skipped` or `scenario/cleanup`, as `scim-harness run --format json` lists them under `findings`";
+
 impl Expectations {
+    /// Reads an `--expect` file; the path is shown relative to the current folder when possible.
     pub fn load(path: &Path) -> Result<Self, ExpectationsError> {
-        let display = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ExpectationsError::Read {
-            path: display.clone(),
-            source,
+        let display = display_path(path);
+        let cannot_read = |error: std::io::Error| {
+            ExpectationsError(ScenarioError::new(format!(
+                "cannot read the expectations file {display}: {error}"
+            )))
+        };
+        let size = std::fs::metadata(path).map_err(cannot_read)?.len();
+        if size > MAX_FILE_BYTES as u64 {
+            return Err(ExpectationsError(ScenarioError::new(format!(
+                "{display} is {size} bytes; expectations files are limited to {MAX_FILE_BYTES} bytes"
+            ))));
+        }
+        let bytes = std::fs::read(path).map_err(cannot_read)?;
+        let text = String::from_utf8(bytes).map_err(|error| {
+            ExpectationsError(ScenarioError::new(format!(
+                "{display} is not UTF-8 text (invalid byte at offset {})",
+                error.utf8_error().valid_up_to()
+            )))
         })?;
-        serde_saphyr::from_str(&text).map_err(|e| ExpectationsError::Parse {
-            path: display,
-            message: e.to_string(),
-        })
+        Expectations::from_yaml(&display, &text)
+    }
+
+    /// Parses expectations text; `display_path` names it in errors.
+    pub fn from_yaml(display_path: &str, text: &str) -> Result<Self, ExpectationsError> {
+        let file: Arc<str> = Arc::from(display_path);
+        parse(&file, text).map_err(|error| ExpectationsError(error.with_source(text)))
+    }
+}
+
+fn parse(file: &Arc<str>, text: &str) -> Result<Expectations, ScenarioError> {
+    let raw: Option<RawExpectations> = parse_yaml(file, text)?;
+    let mut findings: BTreeMap<String, u32> = BTreeMap::new();
+    for key in raw.map(|raw| raw.findings).unwrap_or_default() {
+        let at = location_in(file, key.referenced);
+        if let Err(problem) = check_key(&key.value) {
+            return Err(ScenarioError::new(format!(
+                "`{}` is not a finding key: {problem}",
+                key.value
+            ))
+            .at(at)
+            .with_hint(KEY_FORMS));
+        }
+        if let Some(line) = findings.insert(key.value.clone(), at.line) {
+            return Err(
+                ScenarioError::new(format!("`{}` is listed twice", key.value))
+                    .at(at)
+                    .with_hint(format!(
+                        "line {line} lists it already; list each finding once"
+                    )),
+            );
+        }
+    }
+    Ok(Expectations {
+        findings: findings.into_keys().collect(),
+    })
+}
+
+/// Why `key` cannot be one of [`findings`]' keys.
+fn check_key(key: &str) -> Result<(), String> {
+    let parts: Vec<&str> = key.split('/').collect();
+    let (names, last) = match parts.as_slice() {
+        [scenario, "cleanup"] => (vec![*scenario], None),
+        [_, other] => return Err(format!("`{other}` is not `cleanup`")),
+        [scenario, step, last] => (vec![*scenario, *step], Some(*last)),
+        [_] => return Err("it has no `/`; a key has 2 or 3 parts separated by `/`".to_string()),
+        _ => {
+            return Err(format!(
+                "it has {} parts separated by `/`; a key has 2 or 3",
+                parts.len()
+            ));
+        }
+    };
+    let name_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+    if let Some(name) = names
+        .iter()
+        .find(|name| name.is_empty() || !name.chars().all(name_char))
+    {
+        return Err(format!(
+            "`{name}` is not a scenario or step name (lower-case letters, digits and `-`)"
+        ));
+    }
+    match last {
+        Some(id)
+            if id.is_empty() || !id.chars().all(|c| name_char(c) || matches!(c, '.' | '_')) =>
+        {
+            Err(format!(
+                "`{id}` is not a check id (lower-case letters, digits, `-`, `_` and `.`)"
+            ))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -141,15 +238,30 @@ impl Expectations {
 pub struct Comparison {
     /// Findings the expectations file does not list.
     pub new: Vec<String>,
-    /// Listed findings that no longer occur: the server improved, update the file.
+    /// Listed findings that were judged and no longer occur: the server improved, update the file.
     pub resolved: Vec<String>,
+    /// Listed findings this run did not judge (`--only`/`--skip`, a step not sent, a check that
+    /// could not be judged, snapshots off): neither new nor resolved, and no effect on the exit
+    /// code.
+    pub not_run: Vec<String>,
 }
 
 impl Comparison {
-    pub fn of(found: &BTreeSet<String>, expected: &Expectations) -> Self {
+    /// `judged`: every key the run could have found (see [`judged`]).
+    pub fn of(
+        found: &BTreeSet<String>,
+        expected: &Expectations,
+        judged: &BTreeSet<String>,
+    ) -> Self {
+        let (resolved, not_run) = expected
+            .findings
+            .difference(found)
+            .cloned()
+            .partition(|key| judged.contains(key));
         Comparison {
             new: found.difference(&expected.findings).cloned().collect(),
-            resolved: expected.findings.difference(found).cloned().collect(),
+            resolved,
+            not_run,
         }
     }
 
@@ -158,39 +270,111 @@ impl Comparison {
     }
 }
 
+/// Every finding key the run judged, whether it found it or not: a check that gave an outcome,
+/// a snapshot that was compared, a step that was due (`skipped`) or sent (`no-answer`), the
+/// cleanup of a scenario that ran. A listed key outside it was not run in this selection.
+pub fn judged(result: &RunResult) -> BTreeSet<String> {
+    let mut keys = BTreeSet::new();
+    for scenario in result.scenarios.iter().filter(|s| s.skipped.is_none()) {
+        keys.insert(format!("{}/cleanup", scenario.name));
+        for step in &scenario.steps {
+            let prefix = format!("{}/{}", scenario.name, step.name);
+            let sent = match step.status {
+                StepStatus::Completed | StepStatus::Error { .. } => true,
+                StepStatus::Skipped { .. } => false,
+                StepStatus::NotRun { .. } => continue,
+            };
+            keys.insert(format!("{prefix}/skipped"));
+            if sent {
+                keys.insert(format!("{prefix}/no-answer"));
+            }
+            for check in step.checks.iter().filter(|c| c.outcome != Outcome::Skip) {
+                keys.insert(format!("{prefix}/{}", check.id));
+            }
+            if step.snapshot.is_some() {
+                keys.insert(format!("{prefix}/snapshot"));
+            }
+        }
+    }
+    keys
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn comparison_reports_both_directions() {
-        let found: BTreeSet<String> = ["a/b/new".to_string(), "a/b/known".to_string()].into();
-        let expected = Expectations {
-            findings: ["a/b/known".to_string(), "a/c/fixed".to_string()].into(),
-        };
-        let comparison = Comparison::of(&found, &expected);
-        assert_eq!(comparison.new, vec!["a/b/new"]);
-        assert_eq!(comparison.resolved, vec!["a/c/fixed"]);
-        assert!(!comparison.is_clean());
+    fn keys(keys: &[&str]) -> BTreeSet<String> {
+        keys.iter().map(|k| k.to_string()).collect()
     }
 
     #[test]
-    fn expectations_file_rejects_unknown_keys() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("known.yaml");
-        std::fs::write(&path, "findngs: []\n").unwrap();
-        let error = Expectations::load(&path).unwrap_err().to_string();
-        assert!(error.contains("known.yaml"), "{error}");
-        std::fs::write(
-            &path,
-            "findings:\n  - entra-core/create-user/create.created\n",
+    fn comparison_reports_both_directions_and_what_was_not_run() {
+        let found = keys(&["a/b/new", "a/b/known"]);
+        let expected = Expectations {
+            findings: keys(&["a/b/known", "a/c/fixed", "a/d/unselected"]),
+        };
+        let judged = keys(&["a/b/new", "a/b/known", "a/c/fixed"]);
+        let comparison = Comparison::of(&found, &expected, &judged);
+        assert_eq!(comparison.new, vec!["a/b/new"]);
+        assert_eq!(comparison.resolved, vec!["a/c/fixed"]);
+        assert_eq!(comparison.not_run, vec!["a/d/unselected"]);
+        assert!(!comparison.is_clean());
+
+        let only_unselected = Expectations {
+            findings: keys(&["a/b/new", "a/b/known", "a/d/unselected"]),
+        };
+        assert!(Comparison::of(&found, &only_unselected, &judged).is_clean());
+    }
+
+    #[test]
+    fn expectations_files_name_the_place_of_a_problem() {
+        let error = Expectations::from_yaml("known.yaml", "findngs: []\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("unknown key `findngs`\n --> known.yaml:1:1\n"),
+            "{error}"
+        );
+        assert!(error.contains("did you mean `findings`?"), "{error}");
+        let error = Expectations::from_yaml("known.yaml", "findings:\n  - a/b/c\n  - bogus\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("`bogus` is not a finding key: it has no `/`"),
+            "{error}"
+        );
+        assert!(error.contains(" --> known.yaml:3:5\n"), "{error}");
+
+        let loaded = Expectations::from_yaml(
+            "known.yaml",
+            "findings:\n  - entra-core/create-user/create.created\n  - entra-core/cleanup\n  - entra-core/get-user/snapshot\n",
         )
         .unwrap();
-        let loaded = Expectations::load(&path).unwrap();
+        assert_eq!(loaded.findings.len(), 3);
         assert!(
-            loaded
+            Expectations::from_yaml("known.yaml", "")
+                .unwrap()
                 .findings
-                .contains("entra-core/create-user/create.created")
+                .is_empty()
         );
+    }
+
+    #[test]
+    fn keys_are_checked_part_by_part() {
+        for good in ["s/step/check.id-2_x", "s/cleanup", "s-1/step/no-answer"] {
+            assert_eq!(check_key(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "bogus",
+            "a/b",
+            "a/b/c/d",
+            "S/step/x",
+            "s//x",
+            "s/step/",
+            "s/step/Id",
+            "s/step x/id",
+        ] {
+            assert!(check_key(bad).is_err(), "{bad}");
+        }
     }
 }

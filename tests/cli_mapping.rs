@@ -192,3 +192,67 @@ fn bad_mappings_fail_with_their_golden_error() {
             .map(|error| error.to_string())
     });
 }
+
+#[test]
+fn steps_whose_checks_could_not_be_judged_are_not_judged_in_every_report() {
+    // The create answers without an id: `user_id` is never captured, so the lookups that must
+    // find the created user answer but cannot be judged.
+    let server = TestServer::start(&[Quirk::PostWithoutId]);
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let junit = dir.path().join("report.xml");
+    let html = dir.path().join("report.html");
+    let output = run_against(&server)
+        .args(["--mapping", EXAMPLE, "--profile", "entra"])
+        .arg("--json")
+        .arg(&json)
+        .arg("--junit")
+        .arg(&junit)
+        .arg("--html")
+        .arg(&html)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout
+        .lines()
+        .find(|l| l.contains(" match-after-create "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(line.trim_start().starts_with("NOT JUDGED"), "{line}");
+    assert!(
+        stdout.contains("? not judged match.finds-user"),
+        "the reason is shown: {stdout}"
+    );
+    // Every place the report names is in the 18-line mapping file.
+    let lines = std::fs::read_to_string(EXAMPLE).unwrap().lines().count();
+    for (at, _) in stdout.match_indices(&format!("{EXAMPLE}:")) {
+        let rest = &stdout[at + EXAMPLE.len() + 1..];
+        let line: usize = rest
+            .split(':')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{rest}"));
+        assert!(line <= lines, "{EXAMPLE}:{line} is past its end:\n{stdout}");
+    }
+
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let step = report["scenarios"][0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "match-after-create")
+        .unwrap();
+    assert_eq!(step["verdict"], "not_judged", "{step:#}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("data-step=\"match-after-create\" data-verdict=\"not-judged\""),
+        "HTML agrees"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let case = xml
+        .find("<testcase name=\"match.finds-user\"")
+        .unwrap_or_else(|| panic!("{xml}"));
+    let case_end = case + xml[case..].find("</testcase>").unwrap();
+    assert!(xml[case..case_end].contains("<skipped>"), "JUnit agrees");
+}

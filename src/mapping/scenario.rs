@@ -15,7 +15,8 @@ use serde_json::{Map, Value, json};
 use super::{Apply, AttributeMapping, Dialect, Mapping, Source, canonical_path};
 use crate::scenario::error::{ScenarioError, closest};
 use crate::scenario::load::{LoadOptions, load_str};
-use crate::scenario::model::{Location, Scenario};
+use crate::scenario::model::{Assertion, Body, Location, RequestSpec, Scenario, ValueCheck};
+use crate::scenario::template::{JsonTemplate, Template};
 use crate::scim::filter::{CompValue, CompareOp, Filter};
 use crate::scim::schema::{AttrType, Mutability, ResourceSchema, Returned, parse_string_boolean};
 use crate::scim::{AttrPath, PatchPath, SCHEMA_ENTERPRISE_USER, SCHEMA_PATCH_OP, SCHEMA_USER};
@@ -139,7 +140,7 @@ fn build(
         ))
         .with_hint("this is a bug in scim-harness; please report it with the mapping file")
     })?;
-    relocate(&mut scenario, &locations, &file_location);
+    relocate(&mut scenario, &document, &locations, &file_location);
     Ok(MappingScenario {
         scenario,
         not_exercised,
@@ -1083,38 +1084,139 @@ fn object_at<'a>(map: &'a mut Map<String, Value>, key: &str) -> Option<&'a mut M
 }
 
 /// Points the generated steps and checks at the mapping file's rows instead of the generated
-/// text, which no user ever sees.
-fn relocate(scenario: &mut Scenario, locations: &Locations, file_location: &Location) {
+/// text, which no user ever sees: their locations, and the templates' ones, which a check's
+/// details show when a variable has no value (`variable `user_id` has no value`).
+fn relocate(
+    scenario: &mut Scenario,
+    document: &Value,
+    locations: &Locations,
+    file_location: &Location,
+) {
     scenario.source = file_location.file.clone();
+    let steps = document["steps"].as_array().map_or(&[][..], Vec::as_slice);
     for step in &mut scenario.steps {
         let at = locations
             .steps
             .get(&step.name)
             .cloned()
             .unwrap_or_else(|| file_location.clone());
+        let generated = steps
+            .iter()
+            .find(|generated| generated["name"] == step.name.as_str());
         step.location = at.clone();
-        step.request.location = at.clone();
+        relocate_request(
+            &mut step.request,
+            generated.and_then(|g| g.get("request")),
+            &at,
+        );
         if let Some(cleanup) = &mut step.cleanup {
-            cleanup.location = at.clone();
+            relocate_request(cleanup, generated.and_then(|g| g.get("cleanup")), &at);
         }
         for capture in &mut step.captures {
             capture.location = at.clone();
         }
+        let checks = generated
+            .and_then(|g| g["expect"].as_array())
+            .map_or(&[][..], Vec::as_slice);
         for expectation in &mut step.expect {
-            expectation.location = locations
+            let check_at = locations
                 .checks
                 .get(&expectation.id)
                 .cloned()
                 .unwrap_or_else(|| at.clone());
+            let generated = checks
+                .iter()
+                .find(|check| check["id"] == expectation.id.as_str());
+            for assertion in expectation
+                .assertions
+                .iter_mut()
+                .chain(expectation.warn_if.iter_mut())
+            {
+                relocate_assertion(assertion, generated, &check_at);
+            }
+            expectation.location = check_at;
         }
+    }
+}
+
+/// `generated`: the request as the document holds it, for its JSON body.
+fn relocate_request(request: &mut RequestSpec, generated: Option<&Value>, at: &Location) {
+    request.location = at.clone();
+    relocate_template(&mut request.path, at);
+    for (_, template) in request.query.iter_mut().chain(request.headers.iter_mut()) {
+        relocate_template(template, at);
+    }
+    match &mut request.body {
+        Some(Body::Json(body)) => relocate_json(body, generated.and_then(|g| g.get("body")), at),
+        Some(Body::Raw(body)) => relocate_template(body, at),
+        None => {}
+    }
+}
+
+/// `generated`: the check as the document holds it, for the values its attributes must equal.
+fn relocate_assertion(assertion: &mut Assertion, generated: Option<&Value>, at: &Location) {
+    let entry = |group: &str, key: &str| generated.and_then(|g| g.get(group)?.get(key));
+    match assertion {
+        Assertion::Attribute { path, check } => {
+            relocate_value_check(check, entry("attributes", path.source()), at);
+            relocate_template(path, at);
+        }
+        Assertion::List(list) => {
+            for template in list.contains.iter_mut().chain(list.excludes.iter_mut()) {
+                relocate_template(template, at);
+            }
+        }
+        Assertion::Json { pointer, check } => {
+            relocate_value_check(check, entry("json", pointer), at)
+        }
+        Assertion::Header { name, check } => {
+            relocate_value_check(check, entry("headers", name), at)
+        }
+        Assertion::Status(_)
+        | Assertion::FilterHonoured
+        | Assertion::Resource
+        | Assertion::ScimError
+        | Assertion::Transport(_) => {}
+    }
+}
+
+/// `generated`: the check's entry in the document, e.g. `{"equals": "{{v_user_name}}"}`.
+fn relocate_value_check(check: &mut ValueCheck, generated: Option<&Value>, at: &Location) {
+    match check {
+        ValueCheck::Equals(expected) => {
+            relocate_json(expected, generated.and_then(|g| g.get("equals")), at)
+        }
+        ValueCheck::EqualsIgnoreCase(template) | ValueCheck::Contains(template) => {
+            relocate_template(template, at)
+        }
+        ValueCheck::Exists
+        | ValueCheck::Absent
+        | ValueCheck::AbsentOrEmpty
+        | ValueCheck::OneOf(_)
+        | ValueCheck::IsType(_) => {}
+    }
+}
+
+/// The template parsed again at `at`; it parsed when the document loaded, so it parses again.
+fn relocate_template(template: &mut Template, at: &Location) {
+    if let Ok(relocated) = Template::parse(template.source(), at.clone()) {
+        *template = relocated;
+    }
+}
+
+/// The JSON template built again at `at` from `generated`, the value it was loaded from.
+fn relocate_json(template: &mut JsonTemplate, generated: Option<&Value>, at: &Location) {
+    if let Some(Ok(relocated)) = generated.map(|value| JsonTemplate::new(value.clone(), at.clone()))
+    {
+        *template = relocated;
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::model::{Body, Step};
-    use crate::scenario::template::Vars;
+    use crate::scenario::model::Step;
+    use crate::scenario::template::{RenderError, Vars};
 
     fn both() -> Vec<Dialect> {
         vec![Dialect::Legacy, Dialect::Compliant]
@@ -1322,6 +1424,69 @@ mod tests {
             .unwrap();
         assert_eq!(round_trip.location.line, 2);
         assert_eq!(step(&scenario, "create-user").location.line, 1);
+    }
+
+    /// Every template of the scenario rendered without any variable: the errors say where each
+    /// template is, as a check's details would when an earlier step failed to capture.
+    fn render_errors(scenario: &Scenario) -> Vec<String> {
+        let none = Vars::new();
+        let mut errors = Vec::new();
+        let mut text = |result: Result<String, RenderError>| errors.extend(result.err());
+        for step in &scenario.steps {
+            for request in std::iter::once(&step.request).chain(&step.cleanup) {
+                text(request.path.render(&none));
+                for (_, template) in &request.query {
+                    text(template.render(&none));
+                }
+            }
+            for expectation in &step.expect {
+                for assertion in &expectation.assertions {
+                    match assertion {
+                        Assertion::List(list) => {
+                            for template in list.contains.iter().chain(&list.excludes) {
+                                text(template.render(&none));
+                            }
+                        }
+                        Assertion::Attribute { check, .. } => match check {
+                            ValueCheck::Equals(expected) => {
+                                text(expected.render(&none).map(|v| v.to_string()))
+                            }
+                            ValueCheck::EqualsIgnoreCase(template) => text(template.render(&none)),
+                            _ => {}
+                        },
+                        _ => {}
+                    }
+                }
+            }
+        }
+        errors.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn template_locations_point_at_the_mapping_rows_too() {
+        let text = "- {source: userPrincipalName, target: userName, matching: true}\n- {source: mail, target: 'emails[type eq \"work\"].value'}\n- {source: surname, target: name.familyName}\n";
+        let scenario = generated(&file(text), &both()).scenario;
+        let errors = render_errors(&scenario);
+        assert!(
+            errors
+                .iter()
+                .any(|e| e == "m.yaml:1:39: variable `user_id` has no value"),
+            "the lookups' `contains` names the matching row: {errors:#?}"
+        );
+        assert!(
+            errors
+                .iter()
+                .any(|e| e == "m.yaml:3:29: variable `v_family_name` has no value"),
+            "round-trip values name their row: {errors:#?}"
+        );
+        for error in &errors {
+            let line: u32 = error
+                .strip_prefix("m.yaml:")
+                .and_then(|rest| rest.split(':').next())
+                .and_then(|line| line.parse().ok())
+                .unwrap_or_else(|| panic!("{error}"));
+            assert!((1..=3).contains(&line), "{error}");
+        }
     }
 
     #[test]

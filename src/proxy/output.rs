@@ -159,6 +159,7 @@ fn timed(recorded: &RecordedExchange) -> TimedExchange {
                 body: String::from_utf8_lossy(&response.body).into_owned(),
                 elapsed: response.elapsed,
             }),
+            earlier_attempts: Vec::new(),
         },
         comment,
     }

@@ -1,6 +1,7 @@
 //! GitHub Actions: `::error` / `::warning` workflow commands that annotate the scenario line of each
 //! finding, and a Markdown summary for `$GITHUB_STEP_SUMMARY`.
 
+use crate::report::visible;
 use crate::run::result::{CheckResult, Outcome, RunResult, SnapshotResult, StepResult, StepStatus};
 
 /// One workflow command per finding, pointing at the line that defines the check (or the step,
@@ -50,7 +51,7 @@ pub fn summary(result: &RunResult, verdict: &str) -> String {
     let tally = result.tally();
     let mut md = format!(
         "## scim-harness: {}\n\n{} · {} steps · {} checks passed, {} failed, {} warnings\n\n",
-        result.target.base_url,
+        markdown_cell(&result.target.base_url),
         verdict,
         tally.steps,
         tally.checks_passed,
@@ -87,9 +88,10 @@ fn row(scenario: &str, step: &StepResult, check: &CheckResult) -> String {
         "⚠️"
     };
     format!(
-        "| {mark} | {scenario} / {} | `{}` | {} | {} |\n",
-        step.name,
-        check.id,
+        "| {mark} | {} / {} | `{}` | {} | {} |\n",
+        markdown_cell(scenario),
+        markdown_cell(&step.name),
+        visible(&check.id),
         markdown_cell(&check.requirement),
         markdown_cell(&message(check))
     )
@@ -126,19 +128,34 @@ fn place(location: &str) -> Option<String> {
     ))
 }
 
-/// Workflow-command escaping (actions/toolkit `escapeData` / `escapeProperty`).
+/// Workflow-command escaping (actions/toolkit `escapeData` / `escapeProperty`). Control
+/// characters, CR and LF among them, become visible escapes first: a line break would end the
+/// command, and the log viewer acts on ANSI sequences.
 fn escape_data(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    visible(text).replace('%', "%25")
 }
 
 fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
+/// Text in a table cell, shown as text: no control character, no cell break, and no HTML,
+/// link or image a response could smuggle into the job's summary page.
 fn markdown_cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+    let mut cell = String::with_capacity(text.len());
+    for c in visible(&text.replace('\n', " ")).chars() {
+        match c {
+            '&' => cell.push_str("&amp;"),
+            '<' => cell.push_str("&lt;"),
+            '>' => cell.push_str("&gt;"),
+            '|' | '[' | ']' | '\\' => {
+                cell.push('\\');
+                cell.push(c);
+            }
+            c => cell.push(c),
+        }
+    }
+    cell
 }
 
 #[cfg(test)]
@@ -156,7 +173,19 @@ mod tests {
 
     #[test]
     fn workflow_command_values_are_escaped() {
-        assert_eq!(escape_data("a%b\nc"), "a%25b%0Ac");
+        assert_eq!(escape_data("a%b\nc"), "a%25b\\u{a}c");
+        assert_eq!(
+            escape_data("\u{1b}[2J\u{1b}]0;t\u{7}"),
+            "\\u{1b}[2J\\u{1b}]0;t\\u{7}"
+        );
         assert_eq!(escape_property("x: y, z"), "x%3A y%2C z");
+    }
+
+    #[test]
+    fn table_cells_hold_text_only() {
+        assert_eq!(
+            markdown_cell("a|b\n![x](http://e/t.png) <img src=x> \u{1b}[31m & \\"),
+            "a\\|b !\\[x\\](http://e/t.png) &lt;img src=x&gt; \\\\u{1b}\\[31m &amp; \\\\"
+        );
     }
 }

@@ -12,7 +12,9 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::run::result::{CleanupResult, Exchange, RunResult, ScenarioResult, StepStatus};
+use crate::run::result::{
+    CleanupResult, Exchange, ResponseRecord, RunResult, ScenarioResult, StepStatus,
+};
 
 /// Renders the archive; `now` is when the run finished (the caller passes the clock).
 pub fn render(result: &RunResult, now: SystemTime) -> Result<String, serde_json::Error> {
@@ -64,9 +66,9 @@ pub fn render_recording(
     }];
     let entries = exchanges
         .iter()
-        .map(|timed| {
+        .flat_map(|timed| {
             let mut clock = Clock { at: timed.started };
-            exchange_entry(
+            exchange_entries(
                 &timed.exchange,
                 &page_id,
                 &mut clock,
@@ -133,16 +135,59 @@ fn scenario_entries(
             "{} step {} {}: {}",
             scenario.name, step.index, step.name, step.title
         );
-        let entry = exchange_entry(exchange, page_id, clock, comment, error);
-        entries.push(entry);
+        entries.extend(exchange_entries(exchange, page_id, clock, comment, error));
     }
     for cleanup in &scenario.cleanup {
         entries.push(cleanup_entry(cleanup, page_id, clock, &scenario.name));
     }
 }
 
+/// One entry per request sent: each answer that was retried (a 429), then the kept one.
+fn exchange_entries(
+    exchange: &Exchange,
+    page_id: &str,
+    clock: &mut Clock,
+    comment: String,
+    error: Option<String>,
+) -> Vec<Entry> {
+    let tries = exchange.earlier_attempts.len() + 1;
+    let mut entries = Vec::with_capacity(tries);
+    for (number, attempt) in exchange.earlier_attempts.iter().enumerate() {
+        let retried = format!(
+            "{comment} (try {} of {tries}: answered {}, sent again after {} ms)",
+            number + 1,
+            attempt.response.status,
+            attempt.waited.as_millis()
+        );
+        entries.push(exchange_entry(
+            exchange,
+            Some(&attempt.response),
+            page_id,
+            clock,
+            retried,
+            None,
+        ));
+        clock.advance(attempt.waited);
+    }
+    let comment = if tries > 1 {
+        format!("{comment} (try {tries} of {tries})")
+    } else {
+        comment
+    };
+    entries.push(exchange_entry(
+        exchange,
+        exchange.response.as_ref(),
+        page_id,
+        clock,
+        comment,
+        error,
+    ));
+    entries
+}
+
 fn exchange_entry(
     exchange: &Exchange,
+    response: Option<&ResponseRecord>,
     page_id: &str,
     clock: &mut Clock,
     comment: String,
@@ -166,7 +211,7 @@ fn exchange_entry(
         body_size: exchange.request_body.as_ref().map_or(0, |b| b.len() as i64),
     };
     let started_date_time = clock.timestamp();
-    let (response, wait) = match &exchange.response {
+    let (response, wait) = match response {
         Some(record) => {
             let mime_type = header(&record.headers, "content-type")
                 .unwrap_or_default()
@@ -441,7 +486,7 @@ struct Timings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::result::{ResponseRecord, StepResult, TargetInfo};
+    use crate::run::result::{Attempt, StepResult, TargetInfo};
     use crate::scenario::model::Location;
     use serde_json::Value;
 
@@ -483,6 +528,7 @@ mod tests {
                 body: r#"{"id":"1"}"#.to_string(),
                 elapsed: Duration::from_millis(12),
             }),
+            earlier_attempts: Vec::new(),
         };
         let get = Exchange {
             method: "GET".to_string(),
@@ -490,6 +536,7 @@ mod tests {
             request_headers: Vec::new(),
             request_body: None,
             response: None,
+            earlier_attempts: Vec::new(),
         };
         RunResult {
             target: TargetInfo {
@@ -577,6 +624,51 @@ mod tests {
         assert_eq!(entries[2]["request"]["method"], "DELETE");
         assert_eq!(entries[2]["response"]["status"], 204);
         assert_eq!(entries[2]["comment"], "core cleanup");
+    }
+
+    #[test]
+    fn each_retried_answer_is_an_entry_of_its_own() {
+        let mut result = sample();
+        let post = result.scenarios[0].steps[0].exchange.as_mut().unwrap();
+        let throttled = ResponseRecord {
+            status: 429,
+            headers: vec![("retry-after".to_string(), "1".to_string())],
+            body: String::new(),
+            elapsed: Duration::from_millis(2),
+        };
+        post.earlier_attempts = vec![
+            Attempt {
+                response: throttled.clone(),
+                waited: Duration::from_millis(1000),
+            },
+            Attempt {
+                response: throttled,
+                waited: Duration::from_millis(1000),
+            },
+        ];
+        let text = render(&result, SystemTime::UNIX_EPOCH + Duration::from_secs(3)).unwrap();
+        let har: Value = serde_json::from_str(&text).unwrap();
+        let entries = har["log"]["entries"].as_array().unwrap();
+        assert_eq!(
+            entries.len(),
+            5,
+            "two 429s, the POST's answer, the GET, the cleanup"
+        );
+        let statuses: Vec<&Value> = entries.iter().map(|e| &e["response"]["status"]).collect();
+        assert_eq!(statuses, [429, 429, 201, 0, 204]);
+        assert_eq!(entries[0]["response"]["headers"][0]["value"], "1");
+        assert_eq!(
+            entries[0]["comment"],
+            "core step 1 step-1: a step (try 1 of 3: answered 429, sent again after 1000 ms)"
+        );
+        assert_eq!(
+            entries[2]["comment"],
+            "core step 1 step-1: a step (try 3 of 3)"
+        );
+        // Each try starts after the answer before it and the wait.
+        assert_eq!(entries[0]["startedDateTime"], "1970-01-01T00:00:02.97Z");
+        assert_eq!(entries[1]["startedDateTime"], "1970-01-01T00:00:03.972Z");
+        assert_eq!(entries[2]["startedDateTime"], "1970-01-01T00:00:04.974Z");
     }
 
     #[test]

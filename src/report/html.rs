@@ -8,10 +8,11 @@ use std::fmt::Write;
 
 use crate::exit;
 use crate::gate::Verdict;
+use crate::report::StepVerdict;
 use crate::report::terminal::summary_text;
 use crate::run::result::{
-    CheckResult, CleanupResult, Exchange, Outcome, RunResult, ScenarioResult, SnapshotResult,
-    StepResult, StepStatus,
+    CheckResult, CleanupResult, Exchange, Outcome, ResponseRecord, RunResult, ScenarioResult,
+    SnapshotResult, StepResult, StepStatus,
 };
 use crate::snapshot::DiffKind;
 
@@ -148,26 +149,17 @@ fn step_anchor(scenario: &ScenarioResult, step: &StepResult) -> String {
 
 /// The step's verdict as a CSS class and a label, as the terminal report shows it.
 fn step_verdict(step: &StepResult) -> (&'static str, &'static str) {
-    match &step.status {
-        StepStatus::Skipped { .. } => return ("skip", "SKIP"),
-        StepStatus::NotRun { .. } => return ("not-run", "NOT RUN"),
-        StepStatus::Error { .. } => return ("error", "ERROR"),
-        StepStatus::Completed => {}
-    }
-    let has = |outcome| step.checks.iter().any(|c| c.outcome == outcome);
-    let snapshot_finding = step
-        .snapshot
-        .as_ref()
-        .is_some_and(SnapshotResult::is_finding);
-    if has(Outcome::Fail) {
-        ("fail", "FAIL")
-    } else if snapshot_finding {
-        ("fail", "DIFF")
-    } else if has(Outcome::Warn) {
-        ("warn", "WARN")
-    } else {
-        ("pass", "PASS")
-    }
+    let verdict = StepVerdict::of(step);
+    let class = match verdict {
+        StepVerdict::Pass => "pass",
+        StepVerdict::Fail | StepVerdict::Diff => "fail",
+        StepVerdict::Warn => "warn",
+        StepVerdict::NotJudged => "not-judged",
+        StepVerdict::Skipped => "skip",
+        StepVerdict::NotRun => "not-run",
+        StepVerdict::Error => "error",
+    };
+    (class, verdict.label())
 }
 
 /// A linked list of everything that needs attention, before the details.
@@ -264,7 +256,7 @@ fn scenario_section(page: &mut String, scenario: &ScenarioResult, base_url: &str
 fn step_details(page: &mut String, scenario: &ScenarioResult, step: &StepResult, base_url: &str) {
     let (class, label) = step_verdict(step);
     // Steps that need attention start open; passing ones are one click away.
-    let open = if matches!(class, "fail" | "warn" | "error") {
+    let open = if matches!(class, "fail" | "warn" | "error" | "not-judged") {
         " open"
     } else {
         ""
@@ -397,25 +389,37 @@ fn exchange_block(page: &mut String, exchange: &Exchange) {
     }
     page.push_str("<div class=\"exchange\">\n<h3>Request</h3>\n");
     let _ = writeln!(page, "<pre class=\"request\">{}</pre>", escape(&request));
+    let tries = exchange.earlier_attempts.len() + 1;
+    for (number, attempt) in exchange.earlier_attempts.iter().enumerate() {
+        let _ = writeln!(
+            page,
+            "<h3>Response to try {} of {tries}, sent again after {} ms</h3>",
+            number + 1,
+            attempt.waited.as_millis()
+        );
+        response_block(page, &attempt.response);
+    }
     page.push_str("<h3>Response</h3>\n");
     match &exchange.response {
-        Some(response) => {
-            let reason = http::StatusCode::from_u16(response.status)
-                .ok()
-                .and_then(|s| s.canonical_reason())
-                .unwrap_or_default();
-            let mut text = format!("{} {reason}\n", response.status);
-            for (name, value) in &response.headers {
-                let _ = writeln!(text, "{name}: {value}");
-            }
-            if !response.body.is_empty() {
-                let _ = write!(text, "\n{}", pretty(&response.body));
-            }
-            let _ = writeln!(page, "<pre class=\"response\">{}</pre>", escape(&text));
-        }
+        Some(response) => response_block(page, response),
         None => page.push_str("<p class=\"status error\">No response.</p>\n"),
     }
     page.push_str("</div>\n");
+}
+
+fn response_block(page: &mut String, response: &ResponseRecord) {
+    let reason = http::StatusCode::from_u16(response.status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or_default();
+    let mut text = format!("{} {reason}\n", response.status);
+    for (name, value) in &response.headers {
+        let _ = writeln!(text, "{name}: {value}");
+    }
+    if !response.body.is_empty() {
+        let _ = write!(text, "\n{}", pretty(&response.body));
+    }
+    let _ = writeln!(page, "<pre class=\"response\">{}</pre>", escape(&text));
 }
 
 fn snapshot_headline(snapshot: &SnapshotResult) -> String {
@@ -532,12 +536,12 @@ h3 { font-size: .95rem; margin: .75rem 0 .25rem; color: var(--muted); }
 details.step { border: 1px solid var(--line); border-left: 4px solid var(--skip); border-radius: 6px;
   margin: .4rem 0; padding: .3rem .75rem; }
 details.step.pass { border-left-color: var(--pass); } details.step.fail, details.step.error { border-left-color: var(--fail); }
-details.step.warn { border-left-color: var(--warn); }
+details.step.warn, details.step.not-judged { border-left-color: var(--warn); }
 summary { cursor: pointer; } summary .name { font-weight: 600; } summary .line { margin-left: .5rem; }
 .badge { display: inline-block; min-width: 3.2rem; text-align: center; font: 700 .75rem/1.6 ui-monospace, monospace;
   border-radius: 4px; color: #fff; background: var(--skip); text-transform: uppercase; }
 .badge.pass { background: var(--pass); } .badge.fail, .badge.error { background: var(--fail); }
-.badge.warn { background: var(--warn); }
+.badge.warn, .badge.not-judged { background: var(--warn); }
 .checks { list-style: none; padding-left: 0; } .checks > li { margin: .35rem 0; }
 .details { margin: .2rem 0; } .impact, .hint, .defined { margin: .15rem 0 .15rem 1.5rem; }
 pre { background: var(--code); border: 1px solid var(--line); border-radius: 6px; padding: .6rem;
@@ -610,6 +614,7 @@ mod tests {
                     body: "<script>alert('x')</script>".to_string(),
                     elapsed: Duration::from_millis(7),
                 }),
+                earlier_attempts: Vec::new(),
             }),
             checks: vec![passing, failing],
             snapshot: Some(SnapshotResult::Changed {
@@ -702,6 +707,31 @@ mod tests {
         assert!(
             !html[passing..failing].contains("What Entra does"),
             "passing checks stay one line"
+        );
+    }
+
+    #[test]
+    fn retried_answers_are_shown_before_the_kept_one() {
+        let mut result = sample();
+        let exchange = result.scenarios[0].steps[0].exchange.as_mut().unwrap();
+        exchange.earlier_attempts = vec![crate::run::result::Attempt {
+            response: ResponseRecord {
+                status: 429,
+                headers: vec![("retry-after".to_string(), "2".to_string())],
+                body: "slow <down>".to_string(),
+                elapsed: Duration::from_millis(1),
+            },
+            waited: Duration::from_secs(2),
+        }];
+        let html = render(&result, &verdict_of(exit::FINDINGS));
+        let retried = html
+            .find("<h3>Response to try 1 of 2, sent again after 2000 ms</h3>")
+            .unwrap();
+        let kept = html.find("<h3>Response</h3>").unwrap();
+        assert!(retried < kept);
+        assert!(
+            html[retried..kept]
+                .contains("429 Too Many Requests\nretry-after: 2\n\nslow &lt;down&gt;")
         );
     }
 

@@ -4,8 +4,10 @@
 use std::collections::BTreeSet;
 
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::gate::Comparison;
+use crate::report::StepVerdict;
 use crate::run::result::{RunResult, Tally};
 
 /// Version of the JSON report's shape.
@@ -37,7 +39,7 @@ pub fn render(
     findings: &BTreeSet<String>,
     expectations: Option<&Comparison>,
 ) -> Result<String, serde_json::Error> {
-    serde_json::to_string_pretty(&JsonReport {
+    let mut report = serde_json::to_value(JsonReport {
         schema_version: SCHEMA_VERSION,
         tool: Tool {
             name: env!("CARGO_PKG_NAME"),
@@ -48,5 +50,31 @@ pub fn render(
         findings,
         expectations,
         result,
-    })
+    })?;
+    add_step_verdicts(&mut report, result)?;
+    serde_json::to_string_pretty(&report)
+}
+
+/// Each step's `verdict`, right after its `status`: the run model holds what happened, the
+/// verdict is what every report makes of it.
+fn add_step_verdicts(report: &mut Value, result: &RunResult) -> Result<(), serde_json::Error> {
+    let Some(scenarios) = report.get_mut("scenarios").and_then(Value::as_array_mut) else {
+        return Ok(());
+    };
+    for (scenario, scenario_result) in scenarios.iter_mut().zip(&result.scenarios) {
+        let Some(steps) = scenario.get_mut("steps").and_then(Value::as_array_mut) else {
+            continue;
+        };
+        for (step, step_result) in steps.iter_mut().zip(&scenario_result.steps) {
+            if let Some(step) = step.as_object_mut() {
+                let at = step
+                    .keys()
+                    .position(|key| key == "status")
+                    .map_or(step.len(), |position| position + 1);
+                let verdict = serde_json::to_value(StepVerdict::of(step_result))?;
+                step.shift_insert(at, "verdict".to_string(), verdict);
+            }
+        }
+    }
+    Ok(())
 }

@@ -23,7 +23,26 @@ pub fn render(result: &RunResult) -> Result<String, quick_junit::SerializeError>
     for scenario in &result.scenarios {
         report.add_test_suite(suite(scenario));
     }
-    Ok(without_root_skipped_count(report.to_string()?))
+    Ok(only_xml_chars(without_root_skipped_count(
+        report.to_string()?,
+    )))
+}
+
+/// quick-junit drops C0 controls and ANSI escapes but lets U+FFFE and U+FFFF through, which XML
+/// 1.0 forbids (§2.2, the `Char` production): a response body holding one would make the whole
+/// file unreadable. Markup is ASCII, so replacing them anywhere only touches the run's text.
+fn only_xml_chars(xml: String) -> String {
+    if xml.chars().all(is_xml_char) {
+        return xml;
+    }
+    xml.chars()
+        .map(|c| if is_xml_char(c) { c } else { '\u{fffd}' })
+        .collect()
+}
+
+/// XML 1.0 `Char`: tab, LF, CR, and U+0020 up; surrogates cannot occur in a Rust string.
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && !matches!(c, '\u{fffe}' | '\u{ffff}'))
 }
 
 /// quick-junit always writes a `skipped` total on `<testsuites>`, an attribute junit-10.xsd does not
@@ -219,7 +238,7 @@ fn exchange_text(exchange: &Exchange) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::without_root_skipped_count;
+    use super::{only_xml_chars, without_root_skipped_count};
 
     #[test]
     fn only_the_root_loses_its_skipped_count() {
@@ -233,6 +252,16 @@ mod tests {
             "<testsuites name=\"scim-harness\" tests=\"3\" failures=\"0\" errors=\"0\">"
         ));
         assert!(stripped.contains("<testsuite name=\"a\" tests=\"3\" skipped=\"1\""));
+    }
+
+    #[test]
+    fn characters_xml_forbids_are_replaced() {
+        assert_eq!(
+            only_xml_chars("<a>x\u{fffe}y\u{ffff}\u{1}\tz\u{fffd}\u{10000}</a>".to_string()),
+            "<a>x\u{fffd}y\u{fffd}\u{fffd}\tz\u{fffd}\u{10000}</a>"
+        );
+        let clean = "<a>é\r\n</a>".to_string();
+        assert_eq!(only_xml_chars(clean.clone()), clean);
     }
 
     #[test]

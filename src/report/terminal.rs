@@ -9,10 +9,11 @@ use colored::{ColoredString, Colorize};
 use crate::checks::excerpt;
 use crate::exit;
 use crate::gate::Verdict;
+use crate::report::{StepVerdict, visible};
 use crate::run::Listener;
 use crate::run::result::{
-    CheckResult, Exchange, Outcome, RunResult, ScenarioResult, SnapshotResult, StepResult,
-    StepStatus, Tally,
+    CheckResult, Exchange, Outcome, ResponseRecord, RunResult, ScenarioResult, SnapshotResult,
+    StepResult, StepStatus, Tally,
 };
 use crate::scenario::model::Scenario;
 use crate::snapshot::{DiffKind, DiffLine};
@@ -41,7 +42,7 @@ impl<W: Write> TerminalReporter<W> {
         let text = format!(
             "{} {} ({target_label}) · {baselines} · run prefix {run_prefix}\n",
             "scim-harness →".bold(),
-            self.base_url
+            visible(&self.base_url)
         );
         self.write(&text);
     }
@@ -70,8 +71,9 @@ impl<W: Write> TerminalReporter<W> {
         }
     }
 
+    /// The URL without the base URL, printable.
     fn relative(&self, url: &str) -> String {
-        url.strip_prefix(&self.base_url).unwrap_or(url).to_string()
+        visible(url.strip_prefix(&self.base_url).unwrap_or(url)).into_owned()
     }
 
     fn step_text(&self, step: &StepResult) -> String {
@@ -79,15 +81,30 @@ impl<W: Write> TerminalReporter<W> {
         let (label, line) = match &step.status {
             StepStatus::Skipped { reason } => (
                 "SKIP".yellow().bold(),
-                format!("{:>2} {}  {}", step.index, step.name, reason.yellow()),
+                format!(
+                    "{:>2} {}  {}",
+                    step.index,
+                    step.name,
+                    visible(reason).yellow()
+                ),
             ),
             StepStatus::NotRun { reason } => (
                 "-".dimmed(),
-                format!("{:>2} {}  {}", step.index, step.name, reason.dimmed()),
+                format!(
+                    "{:>2} {}  {}",
+                    step.index,
+                    step.name,
+                    visible(reason).dimmed()
+                ),
             ),
             StepStatus::Error { message, .. } => (
                 "ERROR".red().bold(),
-                format!("{:>2} {}  {}", step.index, step.name, message.red()),
+                format!(
+                    "{:>2} {}  {}",
+                    step.index,
+                    step.name,
+                    visible(message).red()
+                ),
             ),
             StepStatus::Completed => {
                 let exchange = step.exchange.as_ref();
@@ -123,6 +140,11 @@ impl<W: Write> TerminalReporter<W> {
         for check in &findings {
             text.push_str(&check_text(check));
         }
+        if StepVerdict::of(step) == StepVerdict::NotJudged {
+            for check in step.checks.iter().filter(|c| c.outcome == Outcome::Skip) {
+                text.push_str(&not_judged_text(check));
+            }
+        }
         if !findings.is_empty()
             && !self.verbose
             && let Some(response) = step.exchange.as_ref().and_then(|e| e.response.as_ref())
@@ -130,7 +152,7 @@ impl<W: Write> TerminalReporter<W> {
             let body = if response.body.trim().is_empty() {
                 "(no body)".to_string()
             } else {
-                excerpt(&response.body, 200)
+                visible(&excerpt(&response.body, 200)).into_owned()
             };
             text.push_str(&format!(
                 "        {} {} {}\n",
@@ -150,9 +172,9 @@ impl<W: Write> Listener for TerminalReporter<W> {
     fn scenario_started(&mut self, scenario: &Scenario) {
         let text = format!(
             "\n{} — {} {}\n",
-            scenario.name.bold(),
-            scenario.title,
-            format!("({})", scenario.source).dimmed()
+            visible(&scenario.name).bold(),
+            visible(&scenario.title),
+            format!("({})", visible(&scenario.source)).dimmed()
         );
         self.write(&text);
     }
@@ -165,12 +187,16 @@ impl<W: Write> Listener for TerminalReporter<W> {
     fn scenario_finished(&mut self, result: &ScenarioResult) {
         let mut text = String::new();
         if let Some(reason) = &result.skipped {
-            text.push_str(&format!("  {} {reason}\n", "SKIP".yellow().bold()));
+            text.push_str(&format!(
+                "  {} {}\n",
+                "SKIP".yellow().bold(),
+                visible(reason)
+            ));
         }
         for cleanup in &result.cleanup {
             let outcome = match &cleanup.outcome {
                 Ok(status) => status.to_string(),
-                Err(e) => e.clone(),
+                Err(e) => visible(e).into_owned(),
             };
             let line = format!(
                 "  cleanup {} {} → {outcome}",
@@ -191,24 +217,13 @@ impl<W: Write> Listener for TerminalReporter<W> {
 }
 
 fn step_label(step: &StepResult) -> ColoredString {
-    let worst = step
-        .checks
-        .iter()
-        .map(|c| c.outcome)
-        .fold(Outcome::Pass, |worst, o| match (worst, o) {
-            (Outcome::Fail, _) | (_, Outcome::Fail) => Outcome::Fail,
-            (Outcome::Warn, _) | (_, Outcome::Warn) => Outcome::Warn,
-            _ => Outcome::Pass,
-        });
-    let snapshot_finding = step
-        .snapshot
-        .as_ref()
-        .is_some_and(SnapshotResult::is_finding);
-    match worst {
-        Outcome::Fail => "FAIL".red().bold(),
-        _ if snapshot_finding => "DIFF".red().bold(),
-        Outcome::Warn => "WARN".yellow().bold(),
-        _ => "PASS".green().bold(),
+    let verdict = StepVerdict::of(step);
+    let label = verdict.label();
+    match verdict {
+        StepVerdict::Fail | StepVerdict::Diff | StepVerdict::Error => label.red().bold(),
+        StepVerdict::Warn | StepVerdict::NotJudged | StepVerdict::Skipped => label.yellow().bold(),
+        StepVerdict::Pass => label.green().bold(),
+        StepVerdict::NotRun => label.dimmed(),
     }
 }
 
@@ -219,23 +234,46 @@ fn check_text(check: &CheckResult) -> String {
     };
     let mut text = format!(
         "        {mark} {}: {} {}\n",
-        check.id.bold(),
-        check.title,
-        format!("[{}]", check.requirement).dimmed()
+        visible(&check.id).bold(),
+        visible(&check.title),
+        format!("[{}]", visible(&check.requirement)).dimmed()
     );
     for detail in &check.details {
-        text.push_str(&format!("            {detail}\n"));
+        text.push_str(&format!("            {}\n", visible(detail)));
     }
     if let Some(impact) = &check.impact {
-        text.push_str(&format!("            {} {impact}\n", "Entra:".bold()));
+        text.push_str(&format!(
+            "            {} {}\n",
+            "Entra:".bold(),
+            visible(impact)
+        ));
     }
     if let Some(hint) = &check.hint {
-        text.push_str(&format!("            {} {hint}\n", "hint:".cyan()));
+        text.push_str(&format!(
+            "            {} {}\n",
+            "hint:".cyan(),
+            visible(hint)
+        ));
     }
     text.push_str(&format!(
         "            {}\n",
-        format!("--> {}", check.defined_at).dimmed()
+        format!("--> {}", visible(&check.defined_at)).dimmed()
     ));
+    text
+}
+
+/// A check that could not be judged, in a step where nothing was: why, so the step's `NOT
+/// JUDGED` is explained.
+fn not_judged_text(check: &CheckResult) -> String {
+    let mut text = format!(
+        "        {} {}: {}\n",
+        "? not judged".yellow().bold(),
+        visible(&check.id).bold(),
+        visible(&check.title)
+    );
+    for detail in &check.details {
+        text.push_str(&format!("            {}\n", visible(detail)));
+    }
     text
 }
 
@@ -243,7 +281,7 @@ fn snapshot_text(snapshot: &SnapshotResult) -> String {
     match snapshot {
         SnapshotResult::Matched { .. } => String::new(),
         SnapshotResult::Written { file } => {
-            format!("        {} {file}\n", "snapshot written:".cyan())
+            format!("        {} {}\n", "snapshot written:".cyan(), visible(file))
         }
         SnapshotResult::New {
             file,
@@ -261,14 +299,18 @@ fn snapshot_text(snapshot: &SnapshotResult) -> String {
                 "; record it with `scim-harness run --update always`".to_string(),
                 |p| format!("; pending {p} (review with `scim-harness pending`)"),
             );
-            format!("        {what} {file}{review}\n")
+            format!("        {what} {}{}\n", visible(file), visible(&review))
         }
         SnapshotResult::Changed {
             file,
             diff,
             pending,
         } => {
-            let mut text = format!("        {} {file}\n", "snapshot changed:".red().bold());
+            let mut text = format!(
+                "        {} {}\n",
+                "snapshot changed:".red().bold(),
+                visible(file)
+            );
             for line in diff {
                 text.push_str(&format!("          {}\n", diff_line(line)));
             }
@@ -276,7 +318,8 @@ fn snapshot_text(snapshot: &SnapshotResult) -> String {
                 text.push_str(&format!(
                     "        {}\n",
                     format!(
-                        "new version in {pending}: `scim-harness accept` if the change is right"
+                        "new version in {}: `scim-harness accept` if the change is right",
+                        visible(pending)
                     )
                     .dimmed()
                 ));
@@ -284,13 +327,17 @@ fn snapshot_text(snapshot: &SnapshotResult) -> String {
             text
         }
         SnapshotResult::Error { message } => {
-            format!("        {} {message}\n", "snapshot error:".red().bold())
+            format!(
+                "        {} {}\n",
+                "snapshot error:".red().bold(),
+                visible(message)
+            )
         }
     }
 }
 
 fn diff_line(line: &DiffLine) -> ColoredString {
-    let text = line.text.trim_end_matches('\n');
+    let text = visible(line.text.trim_end_matches('\n'));
     match line.kind {
         DiffKind::Hunk => text.cyan(),
         DiffKind::Removed => format!("-{text}").red(),
@@ -304,24 +351,46 @@ fn exchange_text(exchange: &Exchange) -> String {
         "        {} {} {}\n",
         ">".dimmed(),
         exchange.method,
-        exchange.url
+        visible(&exchange.url)
     );
     for (name, value) in &exchange.request_headers {
-        text.push_str(&format!("        {} {name}: {value}\n", ">".dimmed()));
+        text.push_str(&format!(
+            "        {} {}: {}\n",
+            ">".dimmed(),
+            visible(name),
+            visible(value)
+        ));
     }
     if let Some(body) = &exchange.request_body {
         for line in pretty(body).lines() {
-            text.push_str(&format!("        {} {line}\n", ">".dimmed()));
+            text.push_str(&format!("        {} {}\n", ">".dimmed(), visible(line)));
         }
     }
+    for attempt in &exchange.earlier_attempts {
+        text.push_str(&response_text(&attempt.response));
+        text.push_str(&format!(
+            "        {}\n",
+            format!("(retried after {} ms)", attempt.waited.as_millis()).dimmed()
+        ));
+    }
     if let Some(response) = &exchange.response {
-        text.push_str(&format!("        {} {}\n", "<".dimmed(), response.status));
-        for (name, value) in &response.headers {
-            text.push_str(&format!("        {} {name}: {value}\n", "<".dimmed()));
-        }
-        for line in pretty(&response.body).lines() {
-            text.push_str(&format!("        {} {line}\n", "<".dimmed()));
-        }
+        text.push_str(&response_text(response));
+    }
+    text
+}
+
+fn response_text(response: &ResponseRecord) -> String {
+    let mut text = format!("        {} {}\n", "<".dimmed(), response.status);
+    for (name, value) in &response.headers {
+        text.push_str(&format!(
+            "        {} {}: {}\n",
+            "<".dimmed(),
+            visible(name),
+            visible(value)
+        ));
+    }
+    for line in pretty(&response.body).lines() {
+        text.push_str(&format!("        {} {}\n", "<".dimmed(), visible(line)));
     }
     text
 }
@@ -347,8 +416,19 @@ fn verdict_text(verdict: &Verdict, expect_file: Option<&Path>) -> String {
         }
         for key in &comparison.resolved {
             text.push_str(&format!(
-                "{} {key} no longer occurs: remove it from {file}\n",
-                "resolved:".yellow().bold()
+                "{} {} no longer occurs: remove it from {file}\n",
+                "resolved:".yellow().bold(),
+                visible(key)
+            ));
+        }
+        for key in &comparison.not_run {
+            text.push_str(&format!(
+                "{}\n",
+                format!(
+                    "not run in this selection: {} (listed in {file})",
+                    visible(key)
+                )
+                .dimmed()
             ));
         }
         if comparison.is_clean() && !verdict.findings.is_empty() {
@@ -438,7 +518,51 @@ fn counted(n: usize, singular: &str, plural: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+    use crate::run::result::Attempt;
+    use crate::scenario::model::Location;
+
+    #[test]
+    fn verbose_output_shows_each_retried_answer_with_control_characters_escaped() {
+        let answer = |status, body: &str| ResponseRecord {
+            status,
+            headers: vec![("x-note".to_string(), "a\u{1b}[2Jb".to_string())],
+            body: body.to_string(),
+            elapsed: Duration::from_millis(1),
+        };
+        let step = StepResult {
+            index: 1,
+            name: "list".to_string(),
+            title: String::new(),
+            location: Location {
+                file: "f.yaml".into(),
+                line: 1,
+                column: 1,
+            },
+            status: StepStatus::Completed,
+            exchange: Some(Exchange {
+                method: "GET".to_string(),
+                url: "http://h/scim/Users".to_string(),
+                request_headers: Vec::new(),
+                request_body: None,
+                response: Some(answer(200, "{}")),
+                earlier_attempts: vec![Attempt {
+                    response: answer(429, "slow\u{7}down"),
+                    waited: Duration::from_secs(1),
+                }],
+            }),
+            checks: Vec::new(),
+            snapshot: None,
+        };
+        let text = TerminalReporter::new(Vec::new(), true, "http://h/scim").step_text(&step);
+        let retried = text.find("429").unwrap();
+        assert!(text[retried..].contains("slow\\u{7}down"), "{text}");
+        assert!(text.contains("(retried after 1000 ms)"), "{text}");
+        assert!(text.contains("x-note: a\\u{1b}[2Jb"), "{text}");
+        assert!(!text.contains('\u{7}'), "{text}");
+    }
 
     #[test]
     fn the_summary_counts_in_singular_and_plural() {

@@ -399,11 +399,12 @@ async fn run_step(
         true => Some(config.client.probe_tls(&config.target.base_url).await),
         false => None,
     };
+    let mut retried = Vec::new();
     let response = tokio::select! {
-        response = retry::send(&config.client, &built.wire) => response,
+        response = retry::send_recording(&config.client, &built.wire, &mut retried) => response,
         () = config.interrupt.triggered() => {
             ledger.look_up_later(&built.wire, &built.path, None);
-            result.exchange = Some(exchange_record(&built, None));
+            result.exchange = Some(exchange_record(&built, None, retried, config.target.token.as_ref()));
             result.status = StepStatus::Error {
                 message: "interrupted before the answer came".to_string(),
                 unreachable: false,
@@ -424,7 +425,7 @@ async fn run_step(
             ) {
                 ledger.look_up_later(&built.wire, &built.path, None);
             }
-            result.exchange = Some(exchange_record(&built, None));
+            result.exchange = Some(exchange_record(&built, None, retried, token));
             result.status = StepStatus::Error {
                 message: format!(
                     "{} {}: {}",
@@ -523,7 +524,12 @@ async fn run_step(
             &built,
         ));
     }
-    result.exchange = Some(exchange_record(&built, Some((&response, body_text))));
+    result.exchange = Some(exchange_record(
+        &built,
+        Some((&response, body_text)),
+        retried,
+        token,
+    ));
     result
 }
 
@@ -729,7 +735,13 @@ fn compare_snapshot(
     }
 }
 
-fn exchange_record(built: &BuiltRequest, response: Option<(&WireResponse, String)>) -> Exchange {
+/// The exchange for the report; `retried`: the answers it was sent again after (429s).
+fn exchange_record(
+    built: &BuiltRequest,
+    response: Option<(&WireResponse, String)>,
+    retried: Vec<retry::Retried>,
+    token: Option<&SecretString>,
+) -> Exchange {
     Exchange {
         method: built.wire.method.to_string(),
         url: built.display_url.clone(),
@@ -745,5 +757,9 @@ fn exchange_record(built: &BuiltRequest, response: Option<(&WireResponse, String
             body,
             elapsed: r.elapsed,
         }),
+        earlier_attempts: retried
+            .into_iter()
+            .map(|attempt| attempt.into_attempt(token))
+            .collect(),
     }
 }

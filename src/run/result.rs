@@ -95,6 +95,19 @@ pub struct Exchange {
     pub request_headers: Vec<(String, String)>,
     pub request_body: Option<String>,
     pub response: Option<ResponseRecord>,
+    /// The answers to the same request that came before `response`, oldest first: each a 429
+    /// the harness waited out and sent the request again after. Empty when the first answer
+    /// was kept.
+    pub earlier_attempts: Vec<Attempt>,
+}
+
+/// An answer that was not kept: the request was sent again after it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Attempt {
+    pub response: ResponseRecord,
+    /// How long the harness waited after this answer before sending again.
+    #[serde(serialize_with = "as_millis")]
+    pub waited: Duration,
 }
 
 #[derive(Debug, Clone, Serialize)]

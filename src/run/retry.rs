@@ -1,7 +1,7 @@
 //! 429 Too Many Requests, handled the way Entra is reported to handle it: wait what `Retry-After`
 //! asks (seconds or an HTTP-date) and send again. The waits are bounded so a run never stalls, and
-//! every retry is kept as a note for the report. Nothing else is retried: a 5xx is judged as
-//! it came.
+//! every retry is kept as a note for the report, and every answer that was retried is kept for
+//! the trace. Nothing else is retried: a 5xx is judged as it came.
 
 use std::time::Duration;
 
@@ -9,6 +9,9 @@ use time::OffsetDateTime;
 use time::macros::format_description;
 
 use super::http::{HttpClient, TransportError, WireRequest, WireResponse};
+use super::result::{Attempt, ResponseRecord};
+use super::scrub;
+use crate::secret::SecretString;
 
 /// At most this many retries of one request.
 pub const MAX_RETRIES: usize = 3;
@@ -23,7 +26,40 @@ pub struct Sent {
     pub rate_limited: Vec<String>,
 }
 
+/// An answer the request was sent again after.
+pub struct Retried {
+    pub response: WireResponse,
+    /// How long the harness waited before sending again.
+    pub waited: Duration,
+}
+
+impl Retried {
+    /// The report's record of it, the token scrubbed like any answer's.
+    pub fn into_attempt(self, token: Option<&SecretString>) -> Attempt {
+        let response = scrub::response(self.response, token);
+        Attempt {
+            response: ResponseRecord {
+                status: response.status,
+                body: String::from_utf8_lossy(&response.body).into_owned(),
+                headers: response.headers,
+                elapsed: response.elapsed,
+            },
+            waited: self.waited,
+        }
+    }
+}
+
 pub async fn send(client: &HttpClient, request: &WireRequest) -> Result<Sent, TransportError> {
+    send_recording(client, request, &mut Vec::new()).await
+}
+
+/// [`send`], keeping each answer that was retried in `retried`: they were sent, so a trace shows
+/// them, also when a later try gets no answer at all.
+pub async fn send_recording(
+    client: &HttpClient,
+    request: &WireRequest,
+    retried: &mut Vec<Retried>,
+) -> Result<Sent, TransportError> {
     let mut notes = Vec::new();
     loop {
         let response = client.send(request).await?;
@@ -65,6 +101,10 @@ pub async fn send(client: &HttpClient, request: &WireRequest) -> Result<Sent, Tr
             wait.as_secs_f64(),
             notes.len() + 1
         ));
+        retried.push(Retried {
+            response,
+            waited: wait,
+        });
         tokio::time::sleep(wait).await;
     }
 }
