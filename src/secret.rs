@@ -87,6 +87,13 @@ fn replace_occurrences(
         at += offset;
         match match_len(&haystack[at..]) {
             Some(len) if len > 0 => {
+                // An occurrence that starts with a backslash escaped by the one before it (a
+                // JSON-escaped echo inside a JSON string) takes that backslash along, or the
+                // cut would leave a lone `\` that breaks the document.
+                let backslashes = out.iter().rev().take_while(|&&b| b == b'\\').count();
+                if haystack[at] == b'\\' && backslashes % 2 == 1 {
+                    out.pop();
+                }
                 out.extend_from_slice(REDACTED.as_bytes());
                 at += len;
             }
