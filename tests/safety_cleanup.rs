@@ -481,7 +481,10 @@ fn a_create_in_flight_at_ctrl_c_is_found_by_name_and_removed() {
         "the create in flight was left:\n{text}"
     );
     assert!(text.contains("cleanup DELETE /Users/"), "{text}");
-    assert!(text.contains("INTERRUPTED"), "{text}");
+    assert!(
+        text.contains("INTERRUPTED: stopped early; what the run created was removed"),
+        "{text}"
+    );
 }
 
 /// When the lookup by name fails, the run says the user may remain and prints the command that

@@ -8,8 +8,8 @@ use std::fmt::Write;
 
 use crate::exit;
 use crate::gate::Verdict;
-use crate::report::StepVerdict;
 use crate::report::terminal::summary_text;
+use crate::report::{StepVerdict, cleanup_outcome};
 use crate::run::result::{
     CheckResult, CleanupResult, Exchange, Outcome, ResponseRecord, RunResult, ScenarioResult,
     SnapshotResult, StepResult, StepStatus,
@@ -20,9 +20,12 @@ pub fn render(result: &RunResult, run_verdict: &Verdict) -> String {
     let exit_code = run_verdict.code;
     let (verdict_class, verdict) = if exit_code == exit::SUCCESS && !run_verdict.findings.is_empty()
     {
-        ("pass", "PASSED: every finding is a known one (--expect)")
+        (
+            "pass",
+            "PASSED: every finding is a known one (--expect)".to_string(),
+        )
     } else {
-        verdict(exit_code)
+        verdict(exit_code, result.tally().left_behind)
     };
     let mut page = String::with_capacity(64 * 1024);
     page.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
@@ -48,7 +51,7 @@ pub fn render(result: &RunResult, run_verdict: &Verdict) -> String {
     let _ = writeln!(
         page,
         "<p id=\"verdict\" class=\"verdict {verdict_class}\" data-exit-code=\"{exit_code}\">{}</p>",
-        escape(verdict)
+        escape(&verdict)
     );
     page.push_str("<dl class=\"facts\">\n");
     let target_kind = if result.target.embedded {
@@ -115,18 +118,25 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-fn verdict(exit_code: u8) -> (&'static str, &'static str) {
+fn verdict(exit_code: u8, left_behind: usize) -> (&'static str, String) {
     match exit_code {
         exit::SUCCESS => (
             "pass",
-            "PASSED: Entra's provisioning will work against this endpoint for what was tested",
+            "PASSED: Entra's provisioning will work against this endpoint for what was tested"
+                .to_string(),
         ),
-        exit::COULD_NOT_RUN => ("error", "COULD NOT RUN: the target gave no answer at all"),
+        exit::COULD_NOT_RUN => (
+            "error",
+            "COULD NOT RUN: the target gave no answer at all".to_string(),
+        ),
         exit::INTERRUPTED => (
             "warn",
-            "INTERRUPTED: stopped early; what the run created was removed",
+            format!(
+                "INTERRUPTED: stopped early; {}",
+                cleanup_outcome(left_behind)
+            ),
         ),
-        _ => ("fail", "FINDINGS: see the failures below"),
+        _ => ("fail", "FINDINGS: see the failures below".to_string()),
     }
 }
 

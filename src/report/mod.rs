@@ -84,6 +84,16 @@ impl StepVerdict {
     }
 }
 
+/// What the last line of a run that stopped early says about its cleanup: only a claim the
+/// cleanup results back.
+pub fn cleanup_outcome(left_behind: usize) -> String {
+    match left_behind {
+        0 => "what the run created was removed".to_string(),
+        1 => "1 resource may remain (see the cleanup lines)".to_string(),
+        n => format!("{n} resources may remain (see the cleanup lines)"),
+    }
+}
+
 /// Text from the target (or a file) made safe to print to a terminal or a CI log: control
 /// characters (C0 but tab, DEL, C1) and the bidirectional overrides and isolates become visible
 /// `\u{1b}`-style escapes, so a response cannot recolour the output, move the cursor, set the
@@ -111,6 +121,15 @@ fn needs_escape(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cleanup_claim_follows_what_was_left_behind() {
+        assert_eq!(cleanup_outcome(0), "what the run created was removed");
+        assert_eq!(
+            cleanup_outcome(2),
+            "2 resources may remain (see the cleanup lines)"
+        );
+    }
     use crate::run::result::CheckResult;
     use crate::scenario::model::{Location, Severity};
 

@@ -9,7 +9,7 @@ use colored::{ColoredString, Colorize};
 use crate::checks::excerpt;
 use crate::exit;
 use crate::gate::Verdict;
-use crate::report::{StepVerdict, visible};
+use crate::report::{StepVerdict, cleanup_outcome, visible};
 use crate::run::Listener;
 use crate::run::result::{
     CheckResult, Exchange, Outcome, ResponseRecord, RunResult, ScenarioResult, SnapshotResult,
@@ -50,7 +50,7 @@ impl<W: Write> TerminalReporter<W> {
     pub fn summary(&mut self, result: &RunResult, verdict: &Verdict, expect_file: Option<&Path>) {
         let t = result.tally();
         let text = summary_text(&t, result.duration.as_secs_f64());
-        let verdict = verdict_text(verdict, expect_file);
+        let verdict = verdict_text(verdict, expect_file, t.left_behind);
         self.write(&format!("\n{text}\n{verdict}\n"));
     }
 
@@ -404,7 +404,7 @@ fn pretty(body: &str) -> String {
 }
 
 /// How the run compares with `--expect`, then the one-line verdict with its exit code.
-fn verdict_text(verdict: &Verdict, expect_file: Option<&Path>) -> String {
+fn verdict_text(verdict: &Verdict, expect_file: Option<&Path>, left_behind: usize) -> String {
     let mut text = String::new();
     if let (Some(comparison), Some(file)) = (&verdict.comparison, expect_file) {
         let file = file.display();
@@ -440,8 +440,9 @@ fn verdict_text(verdict: &Verdict, expect_file: Option<&Path>) -> String {
     }
     let line = match verdict.code {
         _ if verdict.run_timeout.is_some() => format!(
-            "RUN TIMEOUT: the run took longer than --run-timeout {} s; it stopped and removed what it created (exit 3)",
-            verdict.run_timeout.unwrap_or_default().as_secs()
+            "RUN TIMEOUT: the run took longer than --run-timeout {} s and stopped; {} (exit 3)",
+            verdict.run_timeout.unwrap_or_default().as_secs(),
+            cleanup_outcome(left_behind)
         )
         .red(),
         exit::SUCCESS => {
@@ -449,9 +450,11 @@ fn verdict_text(verdict: &Verdict, expect_file: Option<&Path>) -> String {
                 .green()
         }
         exit::COULD_NOT_RUN => "COULD NOT RUN: the target gave no answer at all (exit 3)".red(),
-        exit::INTERRUPTED => {
-            "INTERRUPTED: stopped early; what the run created was removed (exit 130)".yellow()
-        }
+        exit::INTERRUPTED => format!(
+            "INTERRUPTED: stopped early; {} (exit 130)",
+            cleanup_outcome(left_behind)
+        )
+        .yellow(),
         _ => "FINDINGS: see the failures above (exit 1)".red(),
     };
     text.push_str(&line.bold().to_string());
