@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
-use crate::secret::{REDACTED, SecretString, redact_bytes};
+use crate::secret::{REDACTED, SecretString, redact_bytes, redact_json, redact_text};
 
 /// A token shorter than this would match ordinary text, and scrubbing it would garble the
 /// recording; real tokens are far longer.
@@ -191,7 +191,7 @@ impl Scrubber {
     pub fn scrub_text(&self, text: &str) -> String {
         let mut out = text.to_string();
         for secret in &self.secrets {
-            out = out.replace(secret.as_str(), REDACTED);
+            out = redact_text(&out, secret);
         }
         out
     }
@@ -237,7 +237,12 @@ impl Scrubber {
         let scrubbed = self.scrub_bytes(body);
         match serde_json::from_slice::<Value>(&scrubbed) {
             Ok(mut value) => {
-                if redact_members(&mut value) {
+                // A doubly escaped echo survives the byte scan but not decoding.
+                let mut changed = redact_members(&mut value);
+                for secret in &self.secrets {
+                    changed |= redact_json(&mut value, secret);
+                }
+                if changed {
                     serde_json::to_vec(&value).unwrap_or(scrubbed)
                 } else {
                     scrubbed
@@ -344,6 +349,14 @@ mod tests {
             scrubber.redact_body(br#"{"detail":"bad token wrong-token-456"}"#),
             br#"{"detail":"bad token [redacted]"}"#
         );
+        // Echoes escaped the way .NET and JSON-in-JSON write them.
+        let escaped =
+            scrubber.redact_headers(&[("x-echo".into(), r"saw first\u002Dtoken-123".into())]);
+        assert_eq!(escaped[0].1, "saw [redacted]");
+        let nested = scrubber.redact_body(br#"{"detail":"{\"auth\":\"wrong\\u002Dtoken-456\"}"}"#);
+        let text = String::from_utf8(nested).unwrap();
+        assert!(!text.contains("456"), "{text}");
+        assert!(serde_json::from_str::<Value>(&text).is_ok(), "{text}");
     }
 
     #[test]
