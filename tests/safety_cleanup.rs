@@ -592,3 +592,74 @@ fn a_create_answered_without_an_id_removes_only_the_resource_with_its_name() {
         .collect();
     assert_eq!(deletes, ["/scim/Users/u-9"]);
 }
+
+/// A second SIGTERM while the cleanup waits on a DELETE stops the cleanup but not the reports:
+/// the run still writes its JSON report, which says what was left behind and how to find it.
+#[cfg(unix)]
+#[test]
+fn a_second_sigterm_aborts_the_cleanup_and_still_writes_the_reports() {
+    let server = hostile::HostileServer::start(|request| {
+        match (request.method(), request.target()) {
+            ("POST", "/scim/Users") => scim(
+                201,
+                r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"u-1","userName":"x"}"#,
+            ),
+            _ => Reply::Hang(Duration::from_secs(60)),
+        }
+    });
+    let (dir, scenario) = create_then_get_scenario();
+    let report = dir.path().join("report.json");
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("scim-harness"))
+        .args(["--color", "never", "run", "--no-snapshots", "--url"])
+        .arg(server.url())
+        .args(["--token", "t", "--json"])
+        .arg(&report)
+        .arg(&scenario)
+        .env_remove("SCIM_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the harness starts");
+    let sigterm = || {
+        let sent = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success());
+    };
+    assert!(
+        server.wait_for(Duration::from_secs(30), |r| r.method() == "GET"),
+        "the run never reached the slow step"
+    );
+    sigterm();
+    assert!(
+        server.wait_for(Duration::from_secs(30), |r| r.method() == "DELETE"),
+        "no cleanup after the first SIGTERM"
+    );
+    sigterm();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the harness did not stop after the second SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().expect("output");
+    let text = text_of(&output);
+    assert_eq!(output.status.code(), Some(130), "{text}");
+    assert!(
+        text.contains("INTERRUPTED: stopped early; 1 resource may remain"),
+        "{text}"
+    );
+    let json: Value = serde_json::from_slice(&std::fs::read(&report).expect("report written"))
+        .expect("a JSON report");
+    let cleanup = &json["scenarios"][0]["cleanup"][0];
+    assert_eq!(cleanup["removed"], false, "{json}");
+    assert!(
+        cleanup
+            .to_string()
+            .contains("aborted by a second Ctrl-C or SIGTERM"),
+        "{cleanup}"
+    );
+}

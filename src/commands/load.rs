@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::UsageError;
 use super::connection::{Endpoint, endpoint, http_client, read_token, redact_panics, target_url};
-use super::run::watch_signals;
+use super::run::{SecondSignal, watch_signals};
 use crate::cli::LoadArgs;
 use crate::exit;
 use crate::load::{self, CycleSize, LoadConfig, LoadReport, Pacing, Phase, Progress, StopReason};
@@ -43,7 +43,7 @@ pub fn load(args: LoadArgs) -> anyhow::Result<u8> {
         } = endpoint(args.url.as_deref(), token).await?;
         let run_prefix = format!("scimh-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let interrupt = Interrupt::default();
-        watch_signals(interrupt.clone(), run_prefix.clone());
+        watch_signals(interrupt.clone(), run_prefix.clone(), SecondSignal::Exit);
 
         let mut out = io::stdout().lock();
         let size_text = load::summary::size_text(size.users, size.groups, size.members);

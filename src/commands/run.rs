@@ -79,7 +79,11 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<u8> {
         let run_prefix = prefix_override
             .unwrap_or_else(|| format!("{RUN_PREFIX_START}{}", &run_id.simple().to_string()[..8]));
         let interrupt = Interrupt::default();
-        watch_signals(interrupt.clone(), run_prefix.clone());
+        watch_signals(
+            interrupt.clone(),
+            run_prefix.clone(),
+            SecondSignal::AbortCleanup,
+        );
         let run_timeout = Duration::from_secs(args.run_timeout);
         let timed_out = Arc::new(AtomicBool::new(false));
         let watchdog = tokio::spawn(stop_after(
@@ -307,18 +311,36 @@ async fn stop_after(limit: Duration, interrupt: Interrupt, timed_out: Arc<Atomic
     interrupt.trigger();
 }
 
-/// First Ctrl-C or SIGTERM: stop and clean up. Second: abort at once, saying how to find leftovers.
-pub(super) fn watch_signals(interrupt: Interrupt, run_prefix: String) {
+/// What a second Ctrl-C or SIGTERM does.
+#[derive(Clone, Copy)]
+pub(super) enum SecondSignal {
+    /// Stop the cleanup and let the command finish with what it knows (its reports included);
+    /// a third signal exits at once.
+    AbortCleanup,
+    /// Exit at once.
+    Exit,
+}
+
+/// First Ctrl-C or SIGTERM: stop and clean up. Second: see [`SecondSignal`]; either way the
+/// prefix to clean up by is printed.
+pub(super) fn watch_signals(interrupt: Interrupt, run_prefix: String, second: SecondSignal) {
     tokio::spawn(async move {
         loop {
             if wait_for_signal().await.is_err() {
                 return;
             }
+            if interrupt.is_aborted() {
+                std::process::exit(i32::from(exit::INTERRUPTED));
+            }
             if interrupt.is_set() {
                 eprintln!(
                     "\ninterrupted again: aborting the cleanup. Resources this run created carry the prefix `{run_prefix}` in their userName, externalId or displayName."
                 );
-                std::process::exit(i32::from(exit::INTERRUPTED));
+                match second {
+                    SecondSignal::AbortCleanup => interrupt.abort(),
+                    SecondSignal::Exit => std::process::exit(i32::from(exit::INTERRUPTED)),
+                }
+                continue;
             }
             eprintln!(
                 "\ninterrupted: removing what this run created (press Ctrl-C again to abort)"

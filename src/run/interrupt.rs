@@ -1,5 +1,6 @@
 //! Ctrl-C and SIGTERM: the first one stops the run between requests and lets the cleanup ledger
-//! remove what the run created; the caller decides what a second one does.
+//! remove what the run created; a second one (`abort`) stops the cleanup too, so the run ends at
+//! once with what it knows, reports included.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,6 +14,8 @@ pub struct Interrupt(Arc<State>);
 struct State {
     set: AtomicBool,
     notify: Notify,
+    aborted: AtomicBool,
+    abort_notify: Notify,
 }
 
 impl Interrupt {
@@ -29,6 +32,26 @@ impl Interrupt {
     pub async fn triggered(&self) {
         let notified = self.0.notify.notified();
         if self.is_set() {
+            return;
+        }
+        notified.await;
+    }
+
+    /// The second signal: the cleanup stops too.
+    pub fn abort(&self) {
+        self.trigger();
+        self.0.aborted.store(true, Ordering::SeqCst);
+        self.0.abort_notify.notify_waiters();
+    }
+
+    pub fn is_aborted(&self) -> bool {
+        self.0.aborted.load(Ordering::SeqCst)
+    }
+
+    /// Resolves once the cleanup is aborted (at once if it already was).
+    pub async fn aborted(&self) {
+        let notified = self.0.abort_notify.notified();
+        if self.is_aborted() {
             return;
         }
         notified.await;
@@ -51,5 +74,8 @@ mod tests {
         waiter.await.unwrap();
         interrupt.triggered().await;
         assert!(interrupt.is_set());
+        assert!(!interrupt.is_aborted());
+        interrupt.abort();
+        interrupt.aborted().await;
     }
 }

@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::http::{HttpClient, WireRequest};
 use super::request::form_encode;
 use super::result::CleanupResult;
-use super::{retry, scrub};
+use super::{Interrupt, retry, scrub};
 use crate::secret::SecretString;
 
 /// An id becomes one path segment: everything but RFC 3986's unreserved characters is escaped.
@@ -137,32 +137,64 @@ impl Ledger {
     }
 
     /// Runs the outstanding cleanups, newest first.
+    /// A second Ctrl-C (`interrupt.abort()`) stops it: what was not removed yet is reported as
+    /// left behind, with the command that finds it.
     pub async fn unwind(
         self,
         client: &HttpClient,
         token: Option<&SecretString>,
+        interrupt: &Interrupt,
     ) -> Vec<CleanupResult> {
         let mut results = Vec::new();
         for entry in self.entries.into_iter().rev() {
-            match entry {
-                Entry::Undo { done: true, .. } => {}
+            let (method, url) = match &entry {
+                Entry::Undo { done: true, .. } => continue,
                 Entry::Undo {
                     request,
                     display_url,
-                    done: false,
-                } => results.push(remove(client, token, &request, display_url).await),
-                Entry::Unconfirmed(create) => {
-                    let removal = Removal {
-                        client,
-                        token,
-                        tenant_url: &self.tenant_url,
-                        run_prefix: &self.run_prefix,
-                    };
-                    results.extend(removal.find_and_remove(&create).await);
+                    ..
+                } => (request.method.to_string(), display_url.clone()),
+                Entry::Unconfirmed(create) => ("GET".to_string(), create.url(None, &[])),
+            };
+            let work = async {
+                match entry {
+                    Entry::Undo {
+                        request,
+                        display_url,
+                        ..
+                    } => vec![remove(client, token, &request, display_url).await],
+                    Entry::Unconfirmed(create) => {
+                        let removal = Removal {
+                            client,
+                            token,
+                            tenant_url: &self.tenant_url,
+                            run_prefix: &self.run_prefix,
+                        };
+                        removal.find_and_remove(&create).await
+                    }
                 }
-            }
+            };
+            let done = tokio::select! {
+                done = work => done,
+                () = interrupt.aborted() => vec![aborted(method, url, &self.tenant_url, &self.run_prefix)],
+            };
+            results.extend(done);
         }
         results
+    }
+}
+
+/// A cleanup the second Ctrl-C stopped before it was done.
+fn aborted(method: String, url: String, tenant_url: &str, run_prefix: &str) -> CleanupResult {
+    CleanupResult {
+        method,
+        url,
+        removed: false,
+        outcome: Err(format!(
+            "not done: the cleanup was aborted by a second Ctrl-C or SIGTERM; find what remains with `scim-harness cleanup --url {} --prefix {}` (add --yes to delete it)",
+            shell_word(tenant_url),
+            shell_word(run_prefix)
+        )),
     }
 }
 

@@ -260,7 +260,11 @@ async fn run_scenario(
         steps.push(result);
     }
     let cleanup = ledger
-        .unwind(&config.client, config.target.token.as_ref())
+        .unwind(
+            &config.client,
+            config.target.token.as_ref(),
+            &config.interrupt,
+        )
         .await;
     ScenarioResult {
         name: scenario.name.clone(),
