@@ -10,7 +10,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use predicates::prelude::*;
 use scim_harness::server::{self, Quirk, ServerConfig, ServerProfile};
-use support::{TOKEN, TestServer, harness, run_against};
+use support::{AppServer, TOKEN, TestServer, harness, run_against};
 
 #[test]
 fn a_server_without_groups_skips_entra_groups_with_the_reason() {
@@ -46,11 +46,6 @@ struct WithoutPath {
 
 impl WithoutPath {
     fn start(profile: ServerProfile, missing_path: &'static str) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
         let app = server::router(ServerConfig {
             token: Some(TOKEN.to_string()),
             profile,
@@ -64,11 +59,7 @@ impl WithoutPath {
                 next.run(request).await
             },
         ));
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let url = format!("http://{}/scim/v2", listener.local_addr().unwrap());
-        runtime.spawn(async move { axum::serve(listener, app).await });
+        let AppServer { url, runtime } = AppServer::start(app);
         WithoutPath {
             url,
             _runtime: runtime,

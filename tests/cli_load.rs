@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use predicates::prelude::*;
 use scim_harness::server::{self, Quirk, ServerConfig};
 use serde_json::Value;
-use support::{TOKEN, TestServer, harness};
+use support::{AppServer, TOKEN, TestServer, harness};
 
 fn load_against(url: &str) -> assert_cmd::Command {
     let mut command = harness();
@@ -176,11 +176,6 @@ struct ThrottlingServer {
 
 impl ThrottlingServer {
     fn start(limit: usize) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
         let throttled = Arc::new(AtomicUsize::new(0));
         let gate = Arc::clone(&throttled);
         let app = server::router(ServerConfig {
@@ -198,11 +193,7 @@ impl ThrottlingServer {
                 next.run(request).await
             }
         }));
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let url = format!("http://{}/scim/v2", listener.local_addr().unwrap());
-        runtime.spawn(async move { axum::serve(listener, app).await });
+        let AppServer { url, runtime } = AppServer::start(app);
         ThrottlingServer {
             url,
             throttled,

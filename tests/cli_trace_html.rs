@@ -15,7 +15,7 @@ use axum::middleware::{self, Next};
 use axum::response::IntoResponse;
 use scim_harness::server::{self, Quirk, ServerConfig};
 use serde_json::Value;
-use support::{TOKEN, TestServer, harness, run_against};
+use support::{AppServer, TOKEN, TestServer, harness, run_against};
 
 /// The reference server behind a gate that answers every other request but DELETEs 429
 /// (`Retry-After: 0`, a body that echoes the Authorization header), counting every request it
@@ -28,11 +28,6 @@ struct EveryOtherThrottled {
 
 impl EveryOtherThrottled {
     fn start() -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
         let requests = Arc::new(AtomicUsize::new(0));
         let seen = Arc::clone(&requests);
         let turn = Arc::new(AtomicUsize::new(0));
@@ -64,11 +59,7 @@ impl EveryOtherThrottled {
                 next.run(request).await
             }
         }));
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let url = format!("http://{}/scim/v2", listener.local_addr().unwrap());
-        runtime.spawn(async move { axum::serve(listener, app).await });
+        let AppServer { url, runtime } = AppServer::start(app);
         EveryOtherThrottled {
             url,
             requests,

@@ -17,7 +17,7 @@ use axum::response::IntoResponse;
 use hostile::{Reply, create_then_get_scenario, mini_scim, scim};
 use scim_harness::server::{Quirk, ServerConfig};
 use serde_json::{Value, json};
-use support::{TestServer, harness, run_against};
+use support::{AppServer, TestServer, harness, run_against};
 
 fn is_delete_of_the_user(request: &hostile::Request) -> bool {
     request.method() == "DELETE" && request.target() == "/scim/Users/u-1"
@@ -335,11 +335,6 @@ struct SlowCreates {
 
 impl SlowCreates {
     fn start(delay: Duration, refuse_eq_lookups: bool) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
         let created = Arc::new(AtomicUsize::new(0));
         let counter = Arc::clone(&created);
         let app = scim_harness::server::router(ServerConfig {
@@ -364,11 +359,7 @@ impl SlowCreates {
                 response
             }
         }));
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind");
-        let url = format!("http://{}/scim/v2", listener.local_addr().expect("addr"));
-        runtime.spawn(async move { axum::serve(listener, app).await });
+        let AppServer { url, runtime } = AppServer::start(app);
         SlowCreates {
             url,
             created,

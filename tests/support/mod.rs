@@ -113,6 +113,33 @@ impl TestServer {
     }
 }
 
+/// An axum app (typically the reference server wrapped in a test's middleware) on a loopback
+/// port, served by a runtime of its own for as long as the value lives.
+pub struct AppServer {
+    /// The SCIM base URL, `http://127.0.0.1:PORT/scim/v2`.
+    pub url: String,
+    pub runtime: tokio::runtime::Runtime,
+}
+
+impl AppServer {
+    pub fn start(app: axum::Router) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("test runtime");
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("a loopback port");
+        let url = format!(
+            "http://{}/scim/v2",
+            listener.local_addr().expect("the bound address")
+        );
+        runtime.spawn(async move { axum::serve(listener, app).await });
+        AppServer { url, runtime }
+    }
+}
+
 impl Drop for TestServer {
     fn drop(&mut self) {
         if let Some(server) = self.server.take() {
