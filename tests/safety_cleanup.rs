@@ -382,6 +382,26 @@ impl SlowCreates {
     }
 }
 
+/// The scenario against the slow server, giving up on each request after a second; what the
+/// harness printed, stdout and stderr.
+fn run_with_a_one_second_timeout(server: &SlowCreates, scenario: &std::path::Path) -> String {
+    let output = harness()
+        .args([
+            "run",
+            "--no-snapshots",
+            "--timeout",
+            "1",
+            "--url",
+            &server.url,
+        ])
+        .args(["--token", support::TOKEN])
+        .arg(scenario)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .expect("the harness runs");
+    text_of(&output)
+}
+
 fn text_of(output: &std::process::Output) -> String {
     format!(
         "{}{}",
@@ -394,21 +414,7 @@ fn text_of(output: &std::process::Output) -> String {
 fn a_create_that_times_out_in_flight_is_found_by_name_and_removed() {
     let server = SlowCreates::start(Duration::from_secs(10), false);
     let (_dir, scenario) = create_then_get_scenario();
-    let output = harness()
-        .args([
-            "run",
-            "--no-snapshots",
-            "--timeout",
-            "1",
-            "--url",
-            &server.url,
-        ])
-        .args(["--token", support::TOKEN])
-        .arg(&scenario)
-        .timeout(Duration::from_secs(60))
-        .output()
-        .expect("the harness runs");
-    let text = text_of(&output);
+    let text = run_with_a_one_second_timeout(&server, &scenario);
     assert_eq!(server.created.load(Ordering::SeqCst), 1, "{text}");
     assert_eq!(
         server.user_count(),
@@ -484,21 +490,7 @@ fn a_create_in_flight_at_ctrl_c_is_found_by_name_and_removed() {
 fn a_create_that_cannot_be_looked_up_is_reported_with_the_cleanup_command() {
     let server = SlowCreates::start(Duration::from_secs(10), true);
     let (_dir, scenario) = create_then_get_scenario();
-    let output = harness()
-        .args([
-            "run",
-            "--no-snapshots",
-            "--timeout",
-            "1",
-            "--url",
-            &server.url,
-        ])
-        .args(["--token", support::TOKEN])
-        .arg(&scenario)
-        .timeout(Duration::from_secs(60))
-        .output()
-        .expect("the harness runs");
-    let text = text_of(&output);
+    let text = run_with_a_one_second_timeout(&server, &scenario);
     assert_eq!(server.user_count(), 1, "{text}");
     assert!(
         text.contains("the create got no answer, and the lookup by name answered 500"),
