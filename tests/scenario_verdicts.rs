@@ -288,6 +288,29 @@ fn a_success_answer_that_applies_nothing_fails_the_read_back() {
     );
 }
 
+/// The Replace on a missing work email: a 400 other than noTarget fails.
+#[test]
+fn replace_on_a_missing_email_fails_on_an_error_other_than_no_target() {
+    let front = Front::start(|request, _| {
+        is_patch_with(request, "\"op\":\"Replace\",\"path\":\"emails[type eq").then(|| {
+            scim(
+                400,
+                r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"400","scimType":"invalidValue"}"#,
+            )
+        })
+    });
+    let (code, report) = front.run(&["entra-users", "--profile", "entra-legacy"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        outcome_of(
+            &report,
+            "entra-users/replace-missing-work-email/users.value-path-replace-upsert"
+        )
+        .0,
+        "fail"
+    );
+}
+
 #[test]
 fn a_server_that_rejects_renames_fails_the_rename_once() {
     let front = Front::start(|request, _| {
@@ -413,5 +436,48 @@ fn a_delete_of_an_unknown_id_that_answers_success_warns() {
             "entra-users/delete-unknown/users.delete-unknown-not-found",
             "entra-users/delete-again/users.second-delete-not-found",
         ]
+    );
+}
+
+/// A DELETE that answers 200 but deletes nothing: the read-back still judges the user gone (the
+/// status alone is its own finding), and the cleanup, which the read-back shows is still owed,
+/// removes the user (`run` asserts the backend is empty).
+#[test]
+fn a_delete_that_answers_success_but_keeps_the_user_fails_its_read_back() {
+    let swallowed = std::sync::atomic::AtomicBool::new(false);
+    let front = Front::start(move |request, _| {
+        let first_delete = request.method() == "DELETE"
+            && request.target().contains("/Users/")
+            && !swallowed.swap(true, std::sync::atomic::Ordering::SeqCst);
+        first_delete.then(|| http(200, &[], b""))
+    });
+    let (code, report) = front.run(&["entra-core"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        with_outcome(&report, "fail"),
+        [
+            "entra-core/delete-user/delete.no-content",
+            "entra-core/get-deleted-user/delete.then-not-found",
+        ]
+    );
+}
+
+/// The default profile sends both disables; where the legacy one is refused but the compliant
+/// one works, whether the disabled user is still found is judged.
+#[test]
+fn the_disabled_user_is_judged_matchable_after_the_compliant_disable_alone() {
+    let server = TestServer::start(&[Quirk::RejectStringBooleans]);
+    let output = support::run_against(&server)
+        .args(["entra-core", "--format", "json"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON report");
+    assert_eq!(
+        outcome_of(
+            &report,
+            "entra-core/match-disabled-user/deprovision.still-matchable"
+        )
+        .0,
+        "pass"
     );
 }

@@ -121,17 +121,22 @@ impl Ledger {
     }
 
     /// A step sent the same request as a registered cleanup (the scenario deletes the user
-    /// itself): once the target confirms it is gone, there is nothing left to undo.
+    /// itself): once the target confirms it is gone, there is nothing left to undo; a GET of it
+    /// that still succeeds later makes the cleanup owed again.
     pub fn settle(&mut self, sent: &WireRequest, status: u16) {
-        if !is_removed(status) {
-            return;
-        }
         for entry in &mut self.entries {
-            if let Entry::Undo { request, done, .. } = entry
-                && request.method == sent.method
-                && request.url == sent.url
-            {
+            let Entry::Undo { request, done, .. } = entry else {
+                continue;
+            };
+            if request.url != sent.url {
+                continue;
+            }
+            if request.method == sent.method && is_removed(status) {
                 *done = true;
+            } else if sent.method == "GET" && (200..300).contains(&status) {
+                // A later read finds it after all (a DELETE that answered success but kept it):
+                // the cleanup is owed again.
+                *done = false;
             }
         }
     }
