@@ -294,6 +294,19 @@ fn a_run_prefix_given_with_var_must_start_like_every_run_prefix() {
         .code(2)
         .stderr(predicate::str::contains("must start with `scimh-`"));
     harness()
+        .args([
+            "run",
+            "entra-core",
+            "--no-snapshots",
+            "--var",
+            "run.prefix=scimh-",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "at least four characters of its own",
+        ));
+    harness()
         .args(["run", "entra-core", "--no-snapshots"])
         .args(["--var", "run.prefix=scimh-support-case-42"])
         .assert()

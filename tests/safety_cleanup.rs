@@ -367,6 +367,22 @@ impl SlowCreates {
         }
     }
 
+    /// Creates a user directly (slowly: creates are delayed here too).
+    fn create(&self, user_name: &str) {
+        let url = format!("{}/Users", self.url);
+        let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": user_name});
+        self.runtime.block_on(async move {
+            let response = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(support::TOKEN)
+                .json(&body)
+                .send()
+                .await
+                .expect("create request");
+            assert_eq!(response.status().as_u16(), 201);
+        });
+    }
+
     fn user_count(&self) -> u64 {
         let url = format!("{}/Users", self.url);
         self.runtime.block_on(async move {
@@ -644,5 +660,40 @@ fn a_second_sigterm_aborts_the_cleanup_and_still_writes_the_reports() {
             .to_string()
             .contains("aborted by a second Ctrl-C or SIGTERM"),
         "{cleanup}"
+    );
+}
+
+/// With the run prefix fixed by `--var`, a name is no proof that the run created the resource:
+/// a create that timed out is not cleaned up by name, and the user someone else created under
+/// that name survives, reported as possibly remaining.
+#[test]
+fn a_fixed_prefix_never_deletes_by_name() {
+    let server = SlowCreates::start(Duration::from_secs(3), false);
+    server.create("scimh-fixed01.alice@contoso.example");
+    let (_dir, scenario) = create_then_get_scenario();
+    let output = harness()
+        .args([
+            "run",
+            "--no-snapshots",
+            "--timeout",
+            "1",
+            "--url",
+            &server.url,
+        ])
+        .args([
+            "--token",
+            support::TOKEN,
+            "--var",
+            "run.prefix=scimh-fixed01",
+        ])
+        .arg(&scenario)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .expect("the harness runs");
+    let text = text_of(&output);
+    assert_eq!(server.user_count(), 1, "{text}");
+    assert!(
+        text.contains("the run prefix was given with --var, so a resource of that name may belong to another run"),
+        "{text}"
     );
 }

@@ -76,6 +76,7 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<u8> {
             token,
         } = endpoint(args.url.as_deref(), token).await?;
         let run_id = uuid::Uuid::new_v4();
+        let prefix_drawn = prefix_override.is_none();
         let run_prefix = prefix_override
             .unwrap_or_else(|| format!("{RUN_PREFIX_START}{}", &run_id.simple().to_string()[..8]));
         let interrupt = Interrupt::default();
@@ -105,6 +106,7 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<u8> {
             snapshots,
             extra_vars: args.vars.iter().cloned().collect::<Vars>(),
             run_prefix,
+            prefix_drawn,
             run_id: run_id.to_string(),
             interrupt,
             selection,
@@ -164,11 +166,13 @@ fn prefix_override(args: &RunArgs) -> Result<Option<String>, UsageError> {
     else {
         return Ok(None);
     };
-    if prefix.starts_with(RUN_PREFIX_START) {
+    // At least four characters of its own, so that cleaning up by it cannot sweep other runs'.
+    let own = prefix.strip_prefix(RUN_PREFIX_START).unwrap_or_default();
+    if own.chars().count() >= 4 {
         Ok(Some(prefix.clone()))
     } else {
         Err(UsageError(format!(
-            "--var run.prefix={prefix}: a run prefix must start with `{RUN_PREFIX_START}`, so that `scim-harness cleanup` finds what the run creates"
+            "--var run.prefix={prefix}: a run prefix must start with `{RUN_PREFIX_START}` followed by at least four characters of its own, so that `scim-harness cleanup` finds what the run creates and nothing of other runs"
         )))
     }
 }

@@ -31,6 +31,10 @@ pub struct Ledger {
     run_prefix: String,
     /// The target as the user gave it, for the `cleanup` command a leftover is reported with.
     tenant_url: String,
+    /// Whether the run prefix was drawn for this run, so a name carrying it can only be one of
+    /// the run's own resources. A prefix fixed with `--var` may be shared: found by name is then
+    /// not proof of ownership.
+    prefix_drawn: bool,
 }
 
 enum Entry {
@@ -56,14 +60,17 @@ struct UnconfirmedCreate {
     name: Result<String, String>,
     /// Why the run has no id: "got no answer", "answered 201 without an id".
     why: String,
+    /// No answer came: the create may still be carried out after the lookup.
+    unanswered: bool,
 }
 
 impl Ledger {
-    pub fn new(run_prefix: &str, tenant_url: &str) -> Self {
+    pub fn new(run_prefix: &str, tenant_url: &str, prefix_drawn: bool) -> Self {
         Ledger {
             entries: Vec::new(),
             run_prefix: run_prefix.to_string(),
             tenant_url: tenant_url.to_string(),
+            prefix_drawn,
         }
     }
 
@@ -117,6 +124,7 @@ impl Ledger {
                 Some(status) => format!("answered {status} without an id"),
                 None => "got no answer".to_string(),
             },
+            unanswered: answered.is_none(),
         }));
     }
 
@@ -174,6 +182,7 @@ impl Ledger {
                             token,
                             tenant_url: &self.tenant_url,
                             run_prefix: &self.run_prefix,
+                            prefix_drawn: self.prefix_drawn,
                         };
                         removal.find_and_remove(&create).await
                     }
@@ -229,6 +238,7 @@ struct Removal<'a> {
     token: Option<&'a SecretString>,
     tenant_url: &'a str,
     run_prefix: &'a str,
+    prefix_drawn: bool,
 }
 
 impl Removal<'_> {
@@ -279,13 +289,21 @@ impl Removal<'_> {
                 );
                 return vec![self.may_remain(create, "GET", url, &why)];
             }
-            // Nothing by that name: the create did not happen.
+            if create.unanswered {
+                let why = "nothing carries that name yet, but a create still in progress on the target would";
+                return vec![self.may_remain(create, "GET", url, why)];
+            }
+            // Nothing by that name after an answer: the create did not happen.
             return vec![CleanupResult {
                 method: "GET".to_string(),
                 url,
                 outcome: Ok(response.status),
                 removed: true,
             }];
+        }
+        if !self.prefix_drawn {
+            let why = "the run prefix was given with --var, so a resource of that name may belong to another run";
+            return vec![self.may_remain(create, "GET", url, why)];
         }
         let mut results = Vec::new();
         for resource in named {
@@ -449,7 +467,7 @@ mod tests {
 
     #[test]
     fn only_creates_of_users_and_groups_are_looked_up() {
-        let mut ledger = Ledger::new("scimh-ab12", "https://h/scim");
+        let mut ledger = Ledger::new("scimh-ab12", "https://h/scim", true);
         let body = r#"{"userName":"scimh-ab12-1.alice@x"}"#;
         let mut get = post("https://h/scim/Users", body);
         get.method = "GET";
@@ -480,7 +498,7 @@ mod tests {
 
     #[test]
     fn a_name_without_the_run_prefix_is_never_deleted_by() {
-        let mut ledger = Ledger::new("scimh-ab12", "https://h/scim");
+        let mut ledger = Ledger::new("scimh-ab12", "https://h/scim", true);
         ledger.look_up_later(
             &post(
                 "https://h/scim/Users",
@@ -502,7 +520,7 @@ mod tests {
 
     #[test]
     fn the_lookup_and_the_delete_keep_the_tenant_query_and_the_credentials() {
-        let mut ledger = Ledger::new("scimh-ab12", "https://h/scim?aadOptscim062020");
+        let mut ledger = Ledger::new("scimh-ab12", "https://h/scim?aadOptscim062020", true);
         ledger.look_up_later(
             &post(
                 "https://h/scim/Groups?aadOptscim062020",

@@ -61,6 +61,8 @@ pub struct RunConfig {
     /// The unique prefix of everything this run creates; each scenario extends it with its
     /// position (see `initial_vars`).
     pub run_prefix: String,
+    /// The run prefix was drawn for this run (not fixed with `--var run.prefix`).
+    pub prefix_drawn: bool,
     /// A GUID for the run; the feature probes look for it, so they find nothing.
     pub run_id: String,
     /// Set by Ctrl-C/SIGTERM: no further request is sent except the cleanup.
@@ -216,7 +218,11 @@ async fn run_scenario(
             position,
             name: s.name.as_str(),
         });
-    let mut ledger = Ledger::new(&config.run_prefix, &config.target.base_url);
+    let mut ledger = Ledger::new(
+        &config.run_prefix,
+        &config.target.base_url,
+        config.prefix_drawn,
+    );
     let mut bookkeeping = Bookkeeping::default();
     let mut steps = Vec::with_capacity(scenario.steps.len());
     for (position, step) in scenario.steps.iter().enumerate() {
