@@ -313,3 +313,51 @@ fn a_run_prefix_given_with_var_must_start_like_every_run_prefix() {
         .code(0)
         .stdout(predicate::str::contains("run prefix scimh-support-case-42"));
 }
+
+/// A scenario that names an existing user's id literally (a recording of traffic to a user that
+/// was already there), or through a scenario variable built from a `--var`, changes it only with
+/// `--allow-existing`.
+#[test]
+fn literal_and_indirect_ids_of_existing_users_are_not_changed_unless_allowed() {
+    let server = TestServer::start(&[]);
+    let existing = server.create_user("customer.two@contoso.example");
+    let before = server.get(&format!("Users/{existing}"));
+    let dir = tempfile::tempdir().unwrap();
+    let disable = r#"
+    request:
+      method: PATCH
+      body: {schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], Operations: [{op: Replace, path: active, value: "False"}]}"#;
+    let literal = dir.path().join("literal.yaml");
+    std::fs::write(
+        &literal,
+        format!("title: Recorded\nsteps:\n  - name: disable\n    title: Disable{disable}\n      path: /Users/{existing}\n"),
+    )
+    .unwrap();
+    let indirect = dir.path().join("indirect.yaml");
+    std::fs::write(
+        &indirect,
+        format!("title: Indirect\nvars:\n  target: \"{{{{user_id}}}}\"\nsteps:\n  - name: disable\n    title: Disable{disable}\n      path: /Users/{{{{target}}}}\n"),
+    )
+    .unwrap();
+    for (file, extra) in [
+        (&literal, vec![]),
+        (
+            &indirect,
+            vec!["--var".to_string(), format!("user_id={existing}")],
+        ),
+    ] {
+        run_against(&server)
+            .arg(file)
+            .args(&extra)
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains("pass --allow-existing to send it"));
+        assert_eq!(server.get(&format!("Users/{existing}")), before);
+    }
+    run_against(&server)
+        .arg(&literal)
+        .arg("--allow-existing")
+        .assert()
+        .code(0);
+    assert_eq!(server.get(&format!("Users/{existing}"))["active"], false);
+}

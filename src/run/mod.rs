@@ -301,25 +301,39 @@ fn initial_vars(config: &RunConfig, index: usize, count: usize) -> Vars {
     vars
 }
 
-/// Why a write step is held back: its path names a resource by a value given with `--var` (and
-/// not captured by this run since), so the run did not create what it would change or delete.
+/// Why a write step is held back: it would change or delete a resource the run did not create,
+/// one its path names literally (a recording of traffic to existing users) or by a value given
+/// with `--var` (directly or through a scenario variable) that no capture of this run replaced.
 fn foreign_write(step: &Step, config: &RunConfig, vars: &Vars) -> Option<String> {
-    if step.request.method == Method::Get || step.request.method == Method::Post {
+    if matches!(step.request.method, Method::Get | Method::Post) || config.allow_existing {
         return None;
     }
-    if config.allow_existing {
-        return None;
+    let path = step.request.path.render(vars).ok()?;
+    let id = resource_id(&path)?;
+    let method = step.request.method;
+    if resource_id(step.request.path.source()) == Some(id) {
+        return Some(format!(
+            "not sent: this {method} would change {path}, which this run did not create (the id is written in the scenario); pass --allow-existing to send it"
+        ));
     }
-    let name = step.request.path.variables().find(|name| {
-        config
-            .extra_vars
-            .get(*name)
-            .is_some_and(|given| vars.get(*name) == Some(given))
+    let (name, _) = config.extra_vars.iter().find(|(name, given)| {
+        !given.is_empty()
+            && !matches!(name.as_str(), "run.prefix" | "run.id")
+            && vars.get(*name) == Some(given)
+            && id.contains(given.as_str())
     })?;
     Some(format!(
-        "not sent: this {} would change a resource this run did not create (`{name}` came from --var); pass --allow-existing to send it",
-        step.request.method
+        "not sent: this {method} would change a resource this run did not create (`{name}` came from --var); pass --allow-existing to send it"
     ))
+}
+
+/// The id in a path that names one user or group (`/Users/{id}`, `/Groups/{id}`).
+fn resource_id(path: &str) -> Option<&str> {
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    let mut segments = path.trim_matches('/').rsplit('/');
+    let id = segments.next().filter(|id| !id.is_empty())?;
+    let kind = segments.next()?;
+    (kind.eq_ignore_ascii_case("Users") || kind.eq_ignore_ascii_case("Groups")).then_some(id)
 }
 
 struct StepContext<'a> {
