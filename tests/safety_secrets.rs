@@ -391,6 +391,18 @@ fn credentials_in_the_url_are_refused_without_being_shown() {
             .stderr(predicates::str::contains("carries credentials"))
             .stderr(predicates::str::contains("PassW0rdXYZ").not());
     }
+    let dir = tempfile::tempdir().unwrap();
+    harness()
+        .args(["proxy", "--listen", "127.0.0.1:0", "--record"])
+        .arg(dir.path().join("recorded.yaml"))
+        .args([
+            "--upstream",
+            "https://admin:PassW0rdXYZ@127.0.0.1:9/scim/v2",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("credentials in the URL"))
+        .stderr(predicates::str::contains("PassW0rdXYZ").not());
 }
 
 #[test]

@@ -11,7 +11,7 @@ use hyper_util::client::proxy::matcher::Matcher;
 use super::UsageError;
 use crate::cli::{CredentialArgs, TlsArgs};
 use crate::run::http::{HttpClient, HttpSettings, TlsSettings, parse_pem_certificates};
-use crate::secret::SecretString;
+use crate::secret::{SecretString, url_without_credentials};
 use crate::server::{self, RunningServer, ServerConfig};
 
 pub fn read_token(credentials: &CredentialArgs) -> anyhow::Result<Option<SecretString>> {
@@ -52,7 +52,7 @@ fn check_token(token: &str, source: &str) -> Result<(), UsageError> {
 /// `--url` as every command checks it: http or https, with a host, and no credentials (Entra
 /// sends only a bearer token, and a password in the URL would end up in every report).
 pub fn target_url(text: &str) -> Result<url::Url, UsageError> {
-    let shown = without_credentials(text);
+    let shown = url_without_credentials(text);
     let url = url::Url::parse(text)
         .map_err(|e| UsageError(format!("--url `{shown}` is not a URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") {
@@ -70,20 +70,6 @@ pub fn target_url(text: &str) -> Result<url::Url, UsageError> {
         )));
     }
     Ok(url)
-}
-
-/// The URL with anything between `scheme://` and an `@` in its authority masked.
-fn without_credentials(text: &str) -> String {
-    let Some(start) = text.find("://").map(|i| i + 3) else {
-        return text.to_string();
-    };
-    let authority_end = text[start..]
-        .find(['/', '?', '#'])
-        .map_or(text.len(), |i| start + i);
-    match text[start..authority_end].rfind('@') {
-        Some(at) => format!("{}***{}", &text[..start], &text[start + at..]),
-        None => text.to_string(),
-    }
 }
 
 /// The client for a target. `use_proxy`: honour HTTPS_PROXY/HTTP_PROXY/NO_PROXY (not for the

@@ -27,6 +27,7 @@ use tokio::task::JoinHandle;
 
 use crate::run::http::{HttpClient, WireRequest, WireResponse};
 use crate::scim::ScimError;
+use crate::secret::url_without_credentials;
 use recording::{RecordedExchange, RecordedRequest, RecordedResponse, TokenBook, request_secrets};
 pub use scenario::{ScenarioOptions, scenario_name};
 
@@ -198,7 +199,7 @@ struct Upstream {
 impl Upstream {
     fn parse(text: &str) -> Result<Upstream, ProxyError> {
         let invalid = |reason: &str| ProxyError::Upstream {
-            url: text.to_string(),
+            url: url_without_credentials(text),
             reason: reason.to_string(),
         };
         let url = url::Url::parse(text).map_err(|e| invalid(&e.to_string()))?;
