@@ -270,6 +270,20 @@ fn report_paths_that_cannot_be_written_are_usage_errors_before_the_run() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--json and --junit both write"));
+    // A folder nobody can write in, even root: the check creates a file, it does not guess.
+    #[cfg(target_os = "linux")]
+    harness()
+        .args([
+            "run",
+            "entra-core",
+            "--no-snapshots",
+            "--junit",
+            "/proc/report.xml",
+        ])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("cannot write in /proc"));
     let file = dir.path().join("not-a-folder");
     std::fs::write(&file, "x").unwrap();
     harness()

@@ -201,8 +201,20 @@ fn check_outputs(args: &RunArgs) -> Result<(), UsageError> {
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
         if !folder.is_dir() {
+            let why = if folder.exists() {
+                "is not a folder"
+            } else {
+                "does not exist"
+            };
             return Err(UsageError(format!(
-                "{flag} {}: the folder {} does not exist",
+                "{flag} {}: {} {why}",
+                path.display(),
+                folder.display()
+            )));
+        }
+        if let Err(error) = probe_writable(folder) {
+            return Err(UsageError(format!(
+                "{flag} {}: cannot write in {}: {error}",
                 path.display(),
                 folder.display()
             )));
@@ -223,6 +235,17 @@ fn check_outputs(args: &RunArgs) -> Result<(), UsageError> {
     Ok(())
 }
 
+/// Creates and removes an empty file in `folder`: the only sure test that reports can be
+/// written there (permissions, read-only mounts, immutable folders).
+fn probe_writable(folder: &Path) -> io::Result<()> {
+    let probe = folder.join(format!(".scim-harness-write-test-{}", std::process::id()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)?;
+    std::fs::remove_file(&probe)
+}
+
 fn same_file(a: &Path, b: &Path) -> bool {
     match (std::path::absolute(a), std::path::absolute(b)) {
         (Ok(a), Ok(b)) => a == b,
@@ -230,25 +253,34 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// The machine-readable reports, written after the run from the same result.
+/// The machine-readable reports, written after the run from the same result. Each is written
+/// even when another could not be; the failures are then reported together (exit 2: a path the
+/// user gave).
 fn write_reports(args: &RunArgs, result: &RunResult, verdict: &Verdict) -> anyhow::Result<()> {
+    let mut failures: Vec<String> = Vec::new();
+    let mut write = |what: &str, path: &Path, contents: &[u8]| {
+        if let Err(error) = std::fs::write(path, contents) {
+            failures.push(format!(
+                "could not write the {what} to {}: {error}",
+                path.display()
+            ));
+        }
+    };
     if let Some(path) = &args.junit {
         let xml = junit::render(result).context("could not render the JUnit report")?;
-        std::fs::write(path, xml)
-            .with_context(|| format!("could not write the JUnit report to {}", path.display()))?;
+        write("JUnit report", path, xml.as_bytes());
     }
     if let Some(path) = &args.trace {
         let trace = har::render(result, std::time::SystemTime::now())
             .context("could not render the HAR trace")?;
-        std::fs::write(path, trace)
-            .with_context(|| format!("could not write the HAR trace to {}", path.display()))?;
+        write("HAR trace", path, trace.as_bytes());
     }
     if let Some(path) = &args.html {
-        std::fs::write(path, html::render(result, verdict))
-            .with_context(|| format!("could not write the HTML report to {}", path.display()))?;
-    }
-    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
-        github_actions(args, result, verdict)?;
+        write(
+            "HTML report",
+            path,
+            html::render(result, verdict).as_bytes(),
+        );
     }
     let needs_json = args.json.is_some() || args.format == OutputFormat::Json;
     if needs_json {
@@ -260,15 +292,20 @@ fn write_reports(args: &RunArgs, result: &RunResult, verdict: &Verdict) -> anyho
         )
         .context("could not render the JSON report")?;
         if let Some(path) = &args.json {
-            std::fs::write(path, &text).with_context(|| {
-                format!("could not write the JSON report to {}", path.display())
-            })?;
+            write("JSON report", path, text.as_bytes());
         }
         if args.format == OutputFormat::Json {
             emit(&format!("{text}\n"))?;
         }
     }
-    Ok(())
+    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+        github_actions(args, result, verdict)?;
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(UsageError(failures.join("\n")).into())
+    }
 }
 
 /// Annotations on the scenario lines of each finding, and the job summary.
