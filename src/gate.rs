@@ -95,6 +95,9 @@ impl Verdict {
             exit::COULD_NOT_RUN
         } else if unexpected {
             exit::FINDINGS
+        } else if result.tally().checks_judged() == 0 && result.tally().steps_not_run > 0 {
+            // The flags held every step back: passing would claim what nothing tested.
+            exit::USAGE
         } else {
             exit::SUCCESS
         };

@@ -131,7 +131,9 @@ fn a_replay_never_changes_an_existing_user_unless_allowed() {
         .args(["entra-core", "--from-step", "disable-legacy"])
         .args(["--var", &format!("user_id={existing}")])
         .assert()
-        .code(0)
+        // Nothing was sent, so nothing was tested: no PASSED.
+        .code(2)
+        .stdout(predicate::str::contains("NOTHING JUDGED"))
         .stdout(predicate::str::contains(
             "not sent: this PATCH would change a resource this run did not create (`user_id` came from --var); pass --allow-existing to send it",
         ))
@@ -364,7 +366,7 @@ fn literal_and_indirect_ids_of_existing_users_are_not_changed_unless_allowed() {
             .arg(file)
             .args(&extra)
             .assert()
-            .code(0)
+            .code(2)
             .stdout(predicate::str::contains("pass --allow-existing to send it"));
         assert_eq!(server.get(&format!("Users/{existing}")), before);
     }

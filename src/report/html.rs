@@ -21,8 +21,8 @@ pub fn render(result: &RunResult, run_verdict: &Verdict) -> String {
     let (verdict_class, verdict) = if exit_code == exit::SUCCESS && !run_verdict.findings.is_empty()
     {
         (
-            "pass",
-            "PASSED: every finding is a known one (--expect)".to_string(),
+            "warn",
+            "PASSED (--expect): the only findings are the known ones listed; Entra's provisioning still fails where they say".to_string(),
         )
     } else {
         verdict(exit_code, result.tally().left_behind)
@@ -128,6 +128,11 @@ fn verdict(exit_code: u8, left_behind: usize) -> (&'static str, String) {
         exit::COULD_NOT_RUN => (
             "error",
             "COULD NOT RUN: the target gave no answer at all".to_string(),
+        ),
+        exit::USAGE => (
+            "warn",
+            "NOTHING JUDGED: every step was held back (see why above), so nothing was tested"
+                .to_string(),
         ),
         exit::INTERRUPTED => (
             "warn",
@@ -753,7 +758,7 @@ mod tests {
             .insert("entra-core/disable/deprovision.legacy-accepted".to_string());
         let html = render(&sample(), &verdict);
         assert!(html.contains(
-            "class=\"verdict pass\" data-exit-code=\"0\">PASSED: every finding is a known one"
+            "class=\"verdict warn\" data-exit-code=\"0\">PASSED (--expect): the only findings are the known ones listed"
         ));
     }
 

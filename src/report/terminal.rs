@@ -445,9 +445,17 @@ fn verdict_text(verdict: &Verdict, expect_file: Option<&Path>, left_behind: usiz
             cleanup_outcome(left_behind)
         )
         .red(),
+        exit::SUCCESS if !verdict.findings.is_empty() => {
+            "PASSED (--expect): the only findings are the known ones listed; Entra's provisioning still fails where they say (exit 0)"
+                .yellow()
+        }
         exit::SUCCESS => {
             "PASSED: Entra's provisioning will work against this endpoint for what was tested (exit 0)"
                 .green()
+        }
+        exit::USAGE => {
+            "NOTHING JUDGED: every step was held back (see why above), so nothing was tested (exit 2)"
+                .yellow()
         }
         exit::COULD_NOT_RUN => "COULD NOT RUN: the target gave no answer at all (exit 3)".red(),
         exit::INTERRUPTED => format!(
@@ -473,7 +481,7 @@ pub fn summary_text(t: &Tally, seconds: f64) -> String {
         parts.push(format!("{} skipped", t.steps_skipped));
     }
     if t.steps_not_run > 0 {
-        parts.push(format!("{} not sent (read-only)", t.steps_not_run));
+        parts.push(format!("{} not sent", t.steps_not_run));
     }
     if t.steps_errored > 0 {
         parts.push(format!("{} without an answer", t.steps_errored));

@@ -385,7 +385,9 @@ async fn run_step(
                     step.request.method
                 )
             } else {
-                format!("not sent: it relies on step `{write}`, which --read-only does not send")
+                format!(
+                    "not sent: --read-only sends nothing after the scenario's first write (`{write}`), as later steps may rely on what it would have done"
+                )
             },
         };
         return result;

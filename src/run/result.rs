@@ -259,6 +259,11 @@ impl RunResult {
 }
 
 impl Tally {
+    /// Checks that came to a verdict (passed, failed or warned).
+    pub fn checks_judged(&self) -> usize {
+        self.checks_passed + self.checks_failed + self.checks_warned
+    }
+
     /// Nothing answered at all: the target is unreachable, not wrong.
     pub fn could_not_run(&self) -> bool {
         self.responses == 0 && self.unreachable > 0
