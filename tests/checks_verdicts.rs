@@ -567,3 +567,18 @@ steps:
     assert_eq!(outcome.outcomes("find", "disabled"), ["pass"]);
     assert_eq!(outcome.outcomes("find", "no-members"), ["fail"]);
 }
+
+// ---- 10. a ListResponse without `schemas` ----------------------------------------------------
+
+#[test]
+fn a_list_response_without_schemas_is_not_taken_for_a_resource_without_an_id() {
+    let server = HostileServer::start(|_| scim(200, r#"{"totalResults":0,"Resources":[]}"#));
+    let outcome = run(&server, &one_get("/Users", "", "        status: 200\n"));
+    assert_eq!(outcome.outcomes("get", "resource.id"), Vec::<&str>::new());
+    assert_eq!(
+        outcome.findings(),
+        Vec::<String>::new(),
+        "{}",
+        outcome.report
+    );
+}
