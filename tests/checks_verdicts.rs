@@ -511,3 +511,74 @@ fn the_media_type_check_and_the_html_quirk_claim_only_what_is_documented() {
     let outcome = run(&json, &one_get("/Users", "", "        status: 200\n"));
     assert_eq!(outcome.outcomes("get", "http.content-type"), ["pass"]);
 }
+
+// ---- 9. numeric ids in attribute-path selectors ----------------------------------------------
+
+#[test]
+fn a_selector_finds_a_resource_whose_id_is_a_json_number() {
+    let server = HostileServer::start(|request| match request.method() {
+        "POST" => scim(
+            201,
+            r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"id":1012,"displayName":"G"}"#,
+        ),
+        "DELETE" => http(204, &[], b""),
+        _ => scim(
+            200,
+            &list_of(
+                r#"{"id":1011,"displayName":"G","active":true,"members":[{"value":"u"}]},{"id":1012,"displayName":"G","active":false,"members":[{"value":"stale"}]}"#,
+                2,
+                2,
+            ),
+        ),
+    });
+    let scenario = r#"title: Numeric ids in selectors
+steps:
+  - name: create
+    title: Creates a group
+    request:
+      method: POST
+      path: /Groups
+      body: {schemas: [urn:ietf:params:scim:schemas:core:2.0:Group], displayName: G}
+    capture:
+      group_id: /id
+    cleanup:
+      method: DELETE
+      path: /Groups/{{group_id}}
+  - name: find
+    title: Finds it
+    request:
+      method: GET
+      path: /Groups
+    expect:
+      - id: disabled
+        title: The selected resource is the created one
+        requirement: test
+        attributes:
+          'Resources[id eq "{{group_id}}"].active': false
+      - id: no-members
+        title: The selected resource has no members
+        requirement: test
+        attributes:
+          'Resources[id eq "{{group_id}}"].members': {absent_or_empty: true}
+"#;
+    let outcome = run(&server, scenario);
+    // Without the match on the number's text, the first selects nothing (a false failure) and
+    // the second passes on the absent value (a false pass).
+    assert_eq!(outcome.outcomes("find", "disabled"), ["pass"]);
+    assert_eq!(outcome.outcomes("find", "no-members"), ["fail"]);
+}
+
+// ---- 10. a ListResponse without `schemas` ----------------------------------------------------
+
+#[test]
+fn a_list_response_without_schemas_is_not_taken_for_a_resource_without_an_id() {
+    let server = HostileServer::start(|_| scim(200, r#"{"totalResults":0,"Resources":[]}"#));
+    let outcome = run(&server, &one_get("/Users", "", "        status: 200\n"));
+    assert_eq!(outcome.outcomes("get", "resource.id"), Vec::<&str>::new());
+    assert_eq!(
+        outcome.findings(),
+        Vec::<String>::new(),
+        "{}",
+        outcome.report
+    );
+}

@@ -104,3 +104,23 @@ fn manager_is_skipped_when_the_schema_list_lacks_the_extension() {
             "SKIP /Schemas does not list the enterprise extension, so it has no `manager`",
         ));
 }
+
+/// Without a usable /ResourceTypes list the probe cannot tell whether a 404 from /Groups means
+/// no groups, so the scenario runs and its checks say what is wrong.
+#[test]
+fn groups_run_when_resource_types_cannot_tell() {
+    let server = WithoutPath::start(ServerProfile::InsiteLms, "/scim/v2/ResourceTypes");
+    harness()
+        .args([
+            "run",
+            "entra-groups",
+            "--no-snapshots",
+            "--url",
+            &server.url,
+        ])
+        .args(["--token", TOKEN])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("no /Groups endpoint").not())
+        .stdout(predicate::str::contains("✗ fail groups.created:"));
+}

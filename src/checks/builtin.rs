@@ -269,7 +269,7 @@ fn is_resource_endpoint(path: &str) -> bool {
 /// The resources a successful response returns: the members of a ListResponse, or the body
 /// itself.
 fn returned_resources(body: &Value) -> Vec<&Value> {
-    if has_schema(body, SCHEMA_LIST_RESPONSE) {
+    if is_list_response(body) {
         return field(body, "Resources")
             .and_then(Value::as_array)
             .map(|items| items.iter().collect())
@@ -280,6 +280,14 @@ fn returned_resources(body: &Value) -> Vec<&Value> {
     } else {
         Vec::new()
     }
+}
+
+/// A ListResponse, also one that leaves out its `schemas` (a defect the list checks report):
+/// `totalResults` and `Resources` are no User or Group attributes, in any case.
+fn is_list_response(body: &Value) -> bool {
+    has_schema(body, SCHEMA_LIST_RESPONSE)
+        || field(body, "totalResults").is_some()
+        || field(body, "Resources").is_some()
 }
 
 fn id_problems(resources: &[&Value]) -> (Vec<String>, Vec<String>) {
@@ -401,6 +409,21 @@ mod tests {
         assert!(redirect.details[0].contains("307 with Location: https://other.example/scim"));
         let ok = built_in_checks(&observed(304, &[], "", None));
         assert_eq!(outcome(&ok, "http.redirect"), None);
+    }
+
+    #[test]
+    fn a_list_response_without_schemas_is_judged_as_a_list() {
+        let empty = json!({"totalResults": 0, "Resources": []});
+        let results = built_in_checks(&observed(200, &[], "{..}", Some(&empty)));
+        assert_eq!(outcome(&results, "resource.id"), None);
+        let one = json!({"TotalResults": 1, "resources": [{"userName": "x"}]});
+        let results = built_in_checks(&observed(200, &[], "{..}", Some(&one)));
+        let check = results.iter().find(|r| r.id == "resource.id").unwrap();
+        assert_eq!(check.outcome, Outcome::Fail);
+        assert_eq!(check.details, ["the resource has no `id`"]);
+        let only_total = json!({"totalResults": 0});
+        let results = built_in_checks(&observed(200, &[], "{..}", Some(&only_total)));
+        assert_eq!(outcome(&results, "resource.id"), None);
     }
 
     #[test]

@@ -52,9 +52,15 @@ async fn probe(feature: Feature, config: &RunConfig) -> Result<(), String> {
                 ("count".to_string(), "1".to_string()),
             ]);
             match get(config, &format!("/Groups?{query}")).await {
-                Some((status @ (404 | 501), _)) if !lists_group_type(config).await => Err(format!(
-                    "the target has no /Groups endpoint (GET /Groups answered {status}, and /ResourceTypes lists no Group); Entra provisions groups only to servers that support them"
-                )),
+                // Only a usable /ResourceTypes list without a Group tells that groups are
+                // missing; without one the probe cannot tell.
+                Some((status @ (404 | 501), _))
+                    if lists_group_type(config).await == Some(false) =>
+                {
+                    Err(format!(
+                        "the target has no /Groups endpoint (GET /Groups answered {status}, and /ResourceTypes lists no Group); Entra provisions groups only to servers that support them"
+                    ))
+                }
                 _ => Ok(()),
             }
         }
@@ -151,17 +157,26 @@ fn listed_schema<'a>(list: &'a Value, urn: &str) -> Option<&'a Value> {
     })
 }
 
-/// Whether `/ResourceTypes` lists a Group type (by name or by its `/Groups` endpoint).
-async fn lists_group_type(config: &RunConfig) -> bool {
+/// Whether `/ResourceTypes` lists a Group type (by name or by its `/Groups` endpoint); `None`
+/// when it does not answer a ListResponse (an error status, a body that is not JSON or not a
+/// list).
+async fn lists_group_type(config: &RunConfig) -> Option<bool> {
     let Some((200, Some(list))) = get(config, "/ResourceTypes").await else {
-        return false;
+        return None;
     };
-    resources(&list).iter().any(|resource_type| {
+    let is_list = ["/Resources", "/totalResults"]
+        .iter()
+        .any(|key| pointer(&list, key).is_some());
+    if !is_list {
+        return None;
+    }
+    let listed = resources(&list).iter().any(|resource_type| {
         let is = |key: &str, expected: &str| {
             pointer(resource_type, &format!("/{key}"))
                 .and_then(Value::as_str)
                 .is_some_and(|value| value.eq_ignore_ascii_case(expected))
         };
         is("name", "Group") || is("endpoint", "/Groups")
-    })
+    });
+    Some(listed)
 }

@@ -317,6 +317,17 @@ fn compare(
                 compare_text(&actual.to_lowercase(), op, &expected.to_lowercase())
             }
         }
+        // A server that serialises an id (or another string attribute) as a JSON number still
+        // means the same value: `id eq "1012"` finds `"id": 1012`. Ordering stays typed, since
+        // text order is not number order; booleans stay strict.
+        (Value::Number(actual), CompValue::Str(expected))
+            if matches!(
+                op,
+                CompareOp::Eq | CompareOp::Ne | CompareOp::Co | CompareOp::Sw | CompareOp::Ew
+            ) =>
+        {
+            compare_text(&actual.to_string(), op, expected)
+        }
         (Value::Bool(actual), CompValue::Bool(expected)) => match op {
             CompareOp::Eq => actual == expected,
             CompareOp::Ne => actual != expected,
@@ -714,6 +725,7 @@ fn parse_number(word: &str) -> Option<Number> {
 mod tests {
     use serde_json::json;
 
+    use super::path::PatchPath;
     use super::*;
 
     fn parse(text: &str) -> Filter {
@@ -928,6 +940,32 @@ mod tests {
         for (text, expected) in cases {
             assert_eq!(parse(text).matches(&resource, &user), expected, "{text}");
         }
+    }
+
+    #[test]
+    fn a_number_matches_a_string_literal_by_its_text_but_a_boolean_does_not() {
+        let user = ResourceSchema::user();
+        let resource = json!({"id": 1012, "userName": "x", "active": true, "custom": 5});
+        let cases = [
+            (r#"id eq "1012""#, true),
+            (r#"id eq "101""#, false),
+            (r#"id ne "1012""#, false),
+            (r#"id ne "7""#, true),
+            (r#"id sw "10""#, true),
+            (r#"id ew "12""#, true),
+            (r#"id co "01""#, true),
+            (r#"id gt "1""#, false),
+            (r#"id eq 1012"#, true),
+            (r#"custom eq "5""#, true),
+            (r#"active eq "true""#, false),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(parse(text).matches(&resource, &user), expected, "{text}");
+        }
+        let list =
+            json!({"Resources": [{"id": 1011, "active": true}, {"id": 1012, "active": false}]});
+        let selected = PatchPath::parse(r#"Resources[id eq "1012"].active"#).expect("path");
+        assert_eq!(path::select(&list, &selected, &user), [&Value::Bool(false)]);
     }
 
     #[test]
