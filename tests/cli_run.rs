@@ -377,3 +377,15 @@ fn literal_and_indirect_ids_of_existing_users_are_not_changed_unless_allowed() {
         .code(0);
     assert_eq!(server.get(&format!("Users/{existing}"))["active"], false);
 }
+
+/// `--var` gives a variable the scenario defines in `vars:` a value of the user's choosing.
+#[test]
+fn a_var_overrides_a_scenario_variable() {
+    let server = TestServer::start(&[]);
+    run_against(&server)
+        .args(["entra-core", "--step", "match-before-create", "-v"])
+        .args(["--var", "user_name=bob.replay@contoso.example"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("bob.replay%40contoso.example"));
+}

@@ -186,7 +186,11 @@ async fn run_scenario(
     // The scenario's own variables, in order. The loader has checked that each uses only defined
     // names, so a render can only fail on a capture that is missing, and then the steps that
     // need the variable are skipped with the reason.
+    // A `--var` of the same name wins: it is how a user points a replay at other values.
     for var in &scenario.vars {
+        if config.extra_vars.contains_key(&var.name) {
+            continue;
+        }
         if let Ok(value) = var.value.render(&vars) {
             vars.insert(var.name.clone(), value);
         }

@@ -52,7 +52,7 @@ impl ScenarioError {
 
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "error: {}", self.message)?;
+        write!(f, "error: {}", printable(&self.message))?;
         // rustc's layout: the gutter is as wide as the line number.
         let width = self
             .location
@@ -62,7 +62,7 @@ impl fmt::Display for ScenarioError {
         if let Some(location) = &self.location {
             write!(f, "\n{}--> {location}", " ".repeat(width))?;
             if let Some(line) = &self.source_line {
-                let (line, column) = crop(line, location.column.max(1) as usize);
+                let (line, column) = crop(&printable(line), location.column.max(1) as usize);
                 let line = line.as_str();
                 let indent: String = line
                     .chars()
@@ -78,10 +78,24 @@ impl fmt::Display for ScenarioError {
             }
         }
         if let Some(hint) = &self.hint {
-            write!(f, "\n{gutter}= hint: {hint}")?;
+            write!(f, "\n{gutter}= hint: {}", printable(hint))?;
         }
         Ok(())
     }
+}
+
+/// The text with control characters (but tab and line feed) shown as U+FFFD, one character each so the caret
+/// still points at the right column: a hostile file cannot drive the terminal.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\t' && c != '\n' {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 /// Source lines longer than this are shown as a window around the column.
@@ -149,6 +163,23 @@ pub(crate) fn closest<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_from_the_file_never_reach_the_terminal() {
+        let error = ScenarioError::new("unknown key `a\u{1b}]0;x\u{7}`")
+            .at(Location {
+                file: "hostile.yaml".into(),
+                line: 1,
+                column: 1,
+            })
+            .with_source("a\u{1b}[31m: 1\n");
+        let text = error.to_string();
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text:?}"
+        );
+        assert!(text.contains("1 | a\u{fffd}[31m: 1"), "{text:?}");
+    }
 
     #[test]
     fn renders_like_rustc_with_caret_and_hint() {
