@@ -208,7 +208,7 @@ impl<W: Write> Listener for TerminalReporter<W> {
             } else {
                 text.push_str(&format!(
                     "{}\n",
-                    format!("{line}  LEFT BEHIND: remove it by hand").red()
+                    format!("{line}  LEFT BEHIND: find it with `scim-harness cleanup --prefix`").red()
                 ));
             }
         }
