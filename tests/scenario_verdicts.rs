@@ -362,6 +362,33 @@ fn rejecting_sw_leaves_pagination_not_judged_with_a_warning() {
     }
 }
 
+/// Without `sw`, pagination is still judged on one unfiltered page: a server that ignores
+/// `startIndex` and `count` fails it.
+#[test]
+fn a_server_that_ignores_paging_fails_even_without_sw() {
+    let front = Front::start(|request, _| {
+        let target = request.target();
+        if target.contains("filter=userName+sw+") {
+            return Some(scim(
+                400,
+                r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"400","scimType":"invalidFilter"}"#,
+            ));
+        }
+        target.contains("startIndex=2&count=1").then(|| {
+            scim(
+                200,
+                r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":3,"startIndex":1,"itemsPerPage":3,"Resources":[{"id":"a"},{"id":"b"},{"id":"c"}]}"#,
+            )
+        })
+    });
+    let (code, report) = front.run(&["entra-pagination"]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        with_outcome(&report, "fail"),
+        ["entra-pagination/unfiltered-page/pagination.unfiltered-page"]
+    );
+}
+
 #[test]
 fn error_statuses_are_judged_by_status_and_bodies_by_the_built_in_check() {
     // 403 for a missing token, and errors with HTML or plain-text bodies.

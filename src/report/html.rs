@@ -513,7 +513,10 @@ fn cleanup_list(page: &mut String, cleanup: &[CleanupResult]) {
         let (class, note) = if item.removed {
             ("removed", "")
         } else {
-            ("left-behind", " · LEFT BEHIND: find it with scim-harness cleanup --prefix")
+            (
+                "left-behind",
+                " · LEFT BEHIND: find it with scim-harness cleanup --prefix",
+            )
         };
         let _ = writeln!(
             page,

@@ -208,7 +208,8 @@ impl<W: Write> Listener for TerminalReporter<W> {
             } else {
                 text.push_str(&format!(
                     "{}\n",
-                    format!("{line}  LEFT BEHIND: find it with `scim-harness cleanup --prefix`").red()
+                    format!("{line}  LEFT BEHIND: find it with `scim-harness cleanup --prefix`")
+                        .red()
                 ));
             }
         }
