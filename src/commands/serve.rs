@@ -61,7 +61,13 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<u8> {
         tokio::signal::ctrl_c()
             .await
             .context("could not wait for Ctrl-C")?;
-        server.shutdown().await;
+        eprintln!(
+            "stopping: answering the requests in flight (at most 5 s; Ctrl-C again stops at once)"
+        );
+        tokio::select! {
+            () = server.shutdown() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
         Ok(exit::SUCCESS)
     })
 }
