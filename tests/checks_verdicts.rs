@@ -62,6 +62,21 @@ impl Run {
     }
 }
 
+/// The first step of scenarios that need a user of their own: a create whose id is captured
+/// and cleaned up.
+const CREATE_USER_STEP: &str = r#"  - name: create
+    title: Creates a user
+    request:
+      method: POST
+      path: /Users
+      body: {schemas: [urn:ietf:params:scim:schemas:core:2.0:User], userName: x}
+    capture:
+      user_id: /id
+    cleanup:
+      method: DELETE
+      path: /Users/{{user_id}}
+"#;
+
 fn run(server: &HostileServer, scenario: &str) -> Run {
     let (_dir, path) = scenario_file("verdicts.yaml", scenario);
     let output = harness()
@@ -208,20 +223,10 @@ fn a_numeric_id_is_found_by_contains_and_excludes_and_only_warned_about() {
             ),
         ),
     });
-    let scenario = r#"title: Numeric ids
-steps:
-  - name: create
-    title: Creates a user
-    request:
-      method: POST
-      path: /Users
-      body: {schemas: [urn:ietf:params:scim:schemas:core:2.0:User], userName: x}
-    capture:
-      user_id: /id
-    cleanup:
-      method: DELETE
-      path: /Users/{{user_id}}
-  - name: find
+    let scenario = [
+        "title: Numeric ids\nsteps:\n",
+        CREATE_USER_STEP,
+        r#"  - name: find
     title: Finds it
     request:
       method: GET
@@ -235,8 +240,10 @@ steps:
         title: The excludes rule sees the numeric id too
         requirement: test
         list: {excludes: ["{{user_id}}"]}
-"#;
-    let outcome = run(&server, scenario);
+"#,
+    ]
+    .concat();
+    let outcome = run(&server, &scenario);
     assert_eq!(outcome.outcomes("find", "finds"), ["pass"]);
     assert_eq!(outcome.outcomes("find", "not-excluded"), ["fail"]);
     assert_eq!(outcome.outcomes("find", "resource.id"), ["pass"]);
@@ -340,20 +347,10 @@ fn pointers_and_attribute_paths_find_attributes_spelled_in_another_case() {
             r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"TotalResults":1,"resources":[{"Id":"u-7","UserName":"x","Active":false}]}"#,
         ),
     });
-    let scenario = r#"title: Attribute case
-steps:
-  - name: create
-    title: Creates a user
-    request:
-      method: POST
-      path: /Users
-      body: {schemas: [urn:ietf:params:scim:schemas:core:2.0:User], userName: x}
-    capture:
-      user_id: /id
-    cleanup:
-      method: DELETE
-      path: /Users/{{user_id}}
-    expect:
+    let scenario = [
+        "title: Attribute case\nsteps:\n",
+        CREATE_USER_STEP,
+        r#"    expect:
       - id: created
         title: The create answers a resource
         requirement: test
@@ -371,8 +368,10 @@ steps:
         json:
           /Resources/0/active: false
           /resources/0/userName: x
-"#;
-    let outcome = run(&server, scenario);
+"#,
+    ]
+    .concat();
+    let outcome = run(&server, &scenario);
     assert_eq!(
         outcome.findings(),
         Vec::<String>::new(),
