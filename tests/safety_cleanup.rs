@@ -190,25 +190,11 @@ fn sigterm_mid_run(extra: &[&str]) {
             server.requests()
         );
     }
-    let signal = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(signal.success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the harness did not stop after SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    send_signal(&child, "TERM");
+    wait_for_exit(&mut child, "the harness did not stop after SIGTERM");
     let output = child.wait_with_output().expect("output");
     assert_eq!(
-        status.code(),
+        output.status.code(),
         Some(130),
         "stdout:\n{}\nstderr:\n{}",
         String::from_utf8_lossy(&output.stdout),
@@ -418,6 +404,29 @@ fn run_with_a_one_second_timeout(server: &SlowCreates, scenario: &std::path::Pat
     text_of(&output)
 }
 
+/// Sends `signal` (`TERM`, `INT`) to the harness under test.
+#[cfg(unix)]
+fn send_signal(child: &std::process::Child, signal: &str) {
+    let sent = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+}
+
+/// Waits up to 30 s for the harness to exit; `failure` says what it failed to do otherwise.
+#[cfg(unix)]
+fn wait_for_exit(child: &mut std::process::Child, failure: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{failure}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn text_of(output: &std::process::Output) -> String {
     format!(
         "{}{}",
@@ -472,19 +481,8 @@ fn a_create_in_flight_at_ctrl_c_is_found_by_name_and_removed() {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    let signal = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(signal.success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while child.try_wait().expect("wait").is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the harness did not stop after Ctrl-C");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    send_signal(&child, "INT");
+    wait_for_exit(&mut child, "the harness did not stop after Ctrl-C");
     let output = child.wait_with_output().expect("output");
     let text = text_of(&output);
     assert_eq!(output.status.code(), Some(130), "{text}");
@@ -619,31 +617,20 @@ fn a_second_sigterm_aborts_the_cleanup_and_still_writes_the_reports() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the harness starts");
-    let sigterm = || {
-        let sent = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(sent.success());
-    };
     assert!(
         server.wait_for(Duration::from_secs(30), |r| r.method() == "GET"),
         "the run never reached the slow step"
     );
-    sigterm();
+    send_signal(&child, "TERM");
     assert!(
         server.wait_for(Duration::from_secs(30), |r| r.method() == "DELETE"),
         "no cleanup after the first SIGTERM"
     );
-    sigterm();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while child.try_wait().expect("wait").is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the harness did not stop after the second SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    send_signal(&child, "TERM");
+    wait_for_exit(
+        &mut child,
+        "the harness did not stop after the second SIGTERM",
+    );
     let output = child.wait_with_output().expect("output");
     let text = text_of(&output);
     assert_eq!(output.status.code(), Some(130), "{text}");
