@@ -258,6 +258,34 @@ fn known_findings_outside_the_selection_are_not_run_not_resolved() {
     );
 }
 
+/// An expectation naming a step or check the scenario no longer has can never occur: said on
+/// stderr, so a stale file does not sit unnoticed.
+#[test]
+fn a_known_finding_that_names_no_such_check_is_warned_about() {
+    let server = TestServer::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let known = dir.path().join("known.yaml");
+    std::fs::write(
+        &known,
+        "findings:\n  - entra-core/disable-legcy/deprovision.legacy-accepted\n  - entra-core/disable-legacy/deprovision.legacy-accepted\n  - entra-core/create-user/http.content-type\n  - entra-core/cleanup\n  - entra-users/x/y\n",
+    )
+    .unwrap();
+    let output = run_against(&server)
+        .arg("entra-core")
+        .arg("--expect")
+        .arg(&known)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.matches("warning:").count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(
+            "`entra-core/disable-legcy/deprovision.legacy-accepted` names no step or check"
+        ),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn a_broken_expectations_file_is_a_usage_error_at_its_line() {
     let server = TestServer::start(&[]);
