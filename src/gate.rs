@@ -15,6 +15,7 @@ use crate::exit;
 use crate::run::result::{Outcome, RunResult, StepStatus};
 use crate::scenario::error::ScenarioError;
 use crate::scenario::load::{MAX_FILE_BYTES, display_path, location_in, parse_yaml};
+use crate::scenario::model::Scenario;
 
 /// What makes a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize)]
@@ -27,6 +28,13 @@ pub enum FailOn {
     Warn,
 }
 
+/// The last part of a step's finding key when it is not a check id.
+const NO_ANSWER: &str = "no-answer";
+const SKIPPED: &str = "skipped";
+const SNAPSHOT: &str = "snapshot";
+/// The second part of a scenario's key for what its cleanup left behind.
+const CLEANUP: &str = "cleanup";
+
 /// Every finding of a run, as stable keys: `scenario/step/check-id`, `scenario/step/snapshot`,
 /// `scenario/step/no-answer`, `scenario/step/skipped`, `scenario/cleanup`.
 pub fn findings(result: &RunResult, fail_on: FailOn) -> BTreeSet<String> {
@@ -36,11 +44,11 @@ pub fn findings(result: &RunResult, fail_on: FailOn) -> BTreeSet<String> {
             let prefix = format!("{}/{}", scenario.name, step.name);
             match step.status {
                 StepStatus::Error { .. } => {
-                    keys.insert(format!("{prefix}/no-answer"));
+                    keys.insert(format!("{prefix}/{NO_ANSWER}"));
                 }
                 // A step that could not be sent tests nothing: a run that skips steps is not green.
                 StepStatus::Skipped { .. } => {
-                    keys.insert(format!("{prefix}/skipped"));
+                    keys.insert(format!("{prefix}/{SKIPPED}"));
                 }
                 StepStatus::Completed | StepStatus::NotRun { .. } => {}
             }
@@ -55,11 +63,11 @@ pub fn findings(result: &RunResult, fail_on: FailOn) -> BTreeSet<String> {
                 }
             }
             if step.snapshot.as_ref().is_some_and(|s| s.is_finding()) {
-                keys.insert(format!("{prefix}/snapshot"));
+                keys.insert(format!("{prefix}/{SNAPSHOT}"));
             }
         }
         if scenario.cleanup.iter().any(|c| !c.removed) {
-            keys.insert(format!("{}/cleanup", scenario.name));
+            keys.insert(format!("{}/{CLEANUP}", scenario.name));
         }
     }
     keys
@@ -87,15 +95,16 @@ impl Verdict {
         let unexpected = comparison
             .as_ref()
             .map_or(!findings.is_empty(), |c| !c.is_clean());
+        let tally = result.tally();
         let code = if run_timeout.is_some() {
             exit::COULD_NOT_RUN
         } else if result.interrupted {
             exit::INTERRUPTED
-        } else if result.tally().could_not_run() {
+        } else if tally.could_not_run() {
             exit::COULD_NOT_RUN
         } else if unexpected {
             exit::FINDINGS
-        } else if result.tally().checks_judged() == 0 && result.tally().steps_not_run > 0 {
+        } else if tally.checks_judged() == 0 && tally.steps_not_run > 0 {
             // The flags held every step back: passing would claim what nothing tested.
             exit::USAGE
         } else {
@@ -141,6 +150,37 @@ impl fmt::Display for ExpectationsError {
 const KEY_FORMS: &str = "a finding key is `scenario/step/check-id`, `scenario/step/snapshot`, `scenario/step/no-answer`, `scenario/step/skipped` or `scenario/cleanup`, as `scim-harness run --format json` lists them under `findings`";
 
 impl Expectations {
+    /// Keys that name a scenario of this run but a step or check it does not have (`built_in`:
+    /// the harness's own check ids): a file that went stale when a scenario changed.
+    pub fn stale<'a>(&'a self, scenarios: &[Scenario], built_in: &[&str]) -> Vec<&'a str> {
+        let names_nothing = |key: &str| {
+            let mut parts = key.splitn(3, '/');
+            let (Some(name), Some(step_name)) = (parts.next(), parts.next()) else {
+                return false;
+            };
+            let Some(scenario) = scenarios.iter().find(|s| s.name == name) else {
+                return false;
+            };
+            let check = parts.next();
+            if step_name == CLEANUP && check.is_none() {
+                return false;
+            }
+            let Some(step) = scenario.steps.iter().find(|s| s.name == step_name) else {
+                return true;
+            };
+            !check.is_some_and(|id| {
+                [NO_ANSWER, SKIPPED, SNAPSHOT].contains(&id)
+                    || built_in.contains(&id)
+                    || step.expect.iter().any(|e| e.id == id)
+            })
+        };
+        self.findings
+            .iter()
+            .map(String::as_str)
+            .filter(|key| names_nothing(key))
+            .collect()
+    }
+
     /// Reads an `--expect` file; the path is shown relative to the current folder when possible.
     pub fn load(path: &Path) -> Result<Self, ExpectationsError> {
         let display = display_path(path);
@@ -204,8 +244,8 @@ fn parse(file: &Arc<str>, text: &str) -> Result<Expectations, ScenarioError> {
 fn check_key(key: &str) -> Result<(), String> {
     let parts: Vec<&str> = key.split('/').collect();
     let (names, last) = match parts.as_slice() {
-        [scenario, "cleanup"] => (vec![*scenario], None),
-        [_, other] => return Err(format!("`{other}` is not `cleanup`")),
+        [scenario, CLEANUP] => (vec![*scenario], None),
+        [_, other] => return Err(format!("`{other}` is not `{CLEANUP}`")),
         [scenario, step, last] => (vec![*scenario, *step], Some(*last)),
         [_] => return Err("it has no `/`; a key has 2 or 3 parts separated by `/`".to_string()),
         _ => {

@@ -59,7 +59,7 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<u8> {
         .transpose()
         .map_err(|e| UsageError(e.to_string()))?;
     if let (Some(expected), Some(file)) = (&expectations, &args.expect) {
-        for key in stale_keys(expected, &scenarios) {
+        for key in expected.stale(&scenarios, &BUILT_IN_IDS) {
             eprintln!(
                 "warning: {}: the known finding `{key}` names no step or check of that scenario (renamed or removed?); it can never occur",
                 file.display()
@@ -454,37 +454,6 @@ fn step_selection(args: &RunArgs, scenarios: &[Scenario]) -> anyhow::Result<Step
         names.join(", ")
     ))
     .into())
-}
-
-/// Keys of an expectation file that name a scenario of this run but a step or check it does not
-/// have: a file that went stale when a scenario changed.
-fn stale_keys<'a>(expected: &'a Expectations, scenarios: &[Scenario]) -> Vec<&'a str> {
-    expected
-        .findings
-        .iter()
-        .filter(|key| {
-            let mut parts = key.splitn(3, '/');
-            let (Some(name), Some(step_name)) = (parts.next(), parts.next()) else {
-                return false;
-            };
-            let Some(scenario) = scenarios.iter().find(|s| s.name == name) else {
-                return false;
-            };
-            let check = parts.next();
-            if step_name == "cleanup" && check.is_none() {
-                return false;
-            }
-            let Some(step) = scenario.steps.iter().find(|s| s.name == step_name) else {
-                return true;
-            };
-            !check.is_some_and(|id| {
-                ["no-answer", "skipped", "snapshot"].contains(&id)
-                    || BUILT_IN_IDS.contains(&id)
-                    || step.expect.iter().any(|e| e.id == id)
-            })
-        })
-        .map(String::as_str)
-        .collect()
 }
 
 /// `--only` / `--skip` over whole scenarios; an empty selection is a usage error, not a green run.
